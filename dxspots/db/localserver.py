@@ -1,0 +1,215 @@
+"""A PostgreSQL server of our own, kept in a folder: for `dxspots up` on a laptop with no
+database configured, and for the test suite on machines without Docker.
+
+It uses the PostgreSQL server binaries already on the machine (`pg_ctl` on PATH, or Debian's
+`/usr/lib/postgresql/<version>/bin`). PostgreSQL refuses to run as root, so when we are root
+the server's files belong to, and the server runs as, the `postgres` system user; the
+folder's parents must then be readable by that user. The server listens on 127.0.0.1 only,
+on a free port remembered in the folder, with a generated password (scram-sha-256).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pwd
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+SERVER_USER = "postgres"
+"""The system user the server runs as when we are root."""
+DB_USER = "dxspots"
+DB_NAME = "dxspots"
+
+
+class LocalServerError(RuntimeError):
+    """The local server could not be set up, started or stopped; the message says why."""
+
+
+def find_pg_bin() -> Path:
+    """Find the folder holding `pg_ctl` and `initdb`; raise `LocalServerError` if none."""
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        return Path(on_path).resolve().parent
+    candidates = []
+    for bin_dir in Path("/usr/lib/postgresql").glob("*/bin"):
+        version = bin_dir.parent.name
+        if (bin_dir / "pg_ctl").exists() and re.fullmatch(r"\d+(\.\d+)?", version):
+            candidates.append((float(version), bin_dir))
+    if candidates:
+        return max(candidates)[1]
+    raise LocalServerError(
+        "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install them "
+        "(Debian: apt-get install postgresql) or set DXSPOTS_DATABASE_URL to a running server."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+class LocalServer:
+    """A PostgreSQL cluster in `root`: `root/pgdata`, its log, port and password files."""
+
+    def __init__(
+        self, root: Path, *, options: dict[str, str] | None = None, bin_dir: Path | None = None
+    ) -> None:
+        self.root = root.resolve()
+        self.pgdata = self.root / "pgdata"
+        self.options = dict(options or {})
+        self._bin_dir = bin_dir
+        self._run_as: str | None = None
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam(SERVER_USER)
+            except KeyError:
+                raise LocalServerError(
+                    "PostgreSQL refuses to run as root and there is no 'postgres' user to run "
+                    "it as. Create one (useradd --system postgres), run dxspots as an ordinary "
+                    "user, or set DXSPOTS_DATABASE_URL."
+                ) from None
+            self._run_as = SERVER_USER
+
+    @property
+    def bin_dir(self) -> Path:
+        """Where the server binaries are."""
+        if self._bin_dir is None:
+            self._bin_dir = find_pg_bin()
+        return self._bin_dir
+
+    @property
+    def port(self) -> int | None:
+        """The port the server listens (or last listened) on."""
+        path = self.root / "port"
+        return int(path.read_text()) if path.exists() else None
+
+    @property
+    def dsn(self) -> str:
+        """The connection string for the `dxspots` database as its owner."""
+        password = (self.root / "password").read_text().strip()
+        return f"postgresql://{DB_USER}:{password}@127.0.0.1:{self.port}/{DB_NAME}"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        try:
+            return subprocess.run(
+                command, user=self._run_as, capture_output=True, text=True, check=False,
+                cwd="/", timeout=120,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise LocalServerError(f"could not run {args[0]}: {error}") from error
+
+    def _check_reachable(self) -> None:
+        """As root, make sure the `postgres` user can reach the folder."""
+        if self._run_as is None:
+            return
+        for parent in (self.root, *self.root.parents):
+            if not os.stat(parent).st_mode & 0o001:
+                raise LocalServerError(
+                    f"the local database lives in {self.root}, but {parent} is not searchable "
+                    "by the 'postgres' user the server must run as (we are root). Set "
+                    "DXSPOTS_DATA_DIR to a folder outside it, or DXSPOTS_DATABASE_URL."
+                )
+
+    def initialised(self) -> bool:
+        """Whether the cluster has been created."""
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def running(self) -> bool:
+        """Whether the server is up (according to `pg_ctl status`)."""
+        return self.initialised() and self._run("pg_ctl", "status", "-D", str(self.pgdata)).returncode == 0
+
+    def init(self) -> None:
+        """Create the cluster with a generated password; do nothing if it exists."""
+        if self.initialised():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._check_reachable()
+        password = secrets.token_urlsafe(24)
+        pwfile = self.root / "initdb-password"
+        pwfile.write_text(password + "\n")
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        if self._run_as is not None:
+            record = pwd.getpwnam(self._run_as)
+            for path in (pwfile, self.pgdata):
+                os.chown(path, record.pw_uid, record.pw_gid)
+        pwfile.chmod(0o600)
+        try:
+            result = self._run(
+                "initdb", "-D", str(self.pgdata), "-U", DB_USER, f"--pwfile={pwfile}",
+                "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-instructions",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise LocalServerError(f"initdb failed:\n{result.stderr.strip()}")
+        secret = self.root / "password"
+        secret.write_text(password + "\n")
+        secret.chmod(0o600)
+        log.info("created a PostgreSQL cluster in %s", self.pgdata)
+
+    def start(self) -> None:
+        """Start the server if it is not running, then make sure the database exists."""
+        self.init()
+        if not self.running():
+            port = self.port
+            if port is None or not _port_free(port):
+                port = _free_port()
+            (self.root / "port").write_text(f"{port}\n")
+            options = {
+                "port": str(port), "listen_addresses": "127.0.0.1",
+                "unix_socket_directories": "", **self.options,
+            }
+            flags = " ".join(f"-c {key}={value}" for key, value in options.items())
+            logfile = self.root / "postgres.log"
+            if self._run_as is not None and not logfile.exists():
+                logfile.touch()
+                record = pwd.getpwnam(self._run_as)
+                os.chown(logfile, record.pw_uid, record.pw_gid)
+            result = self._run(
+                "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(logfile),
+                "-o", flags,
+            )
+            if result.returncode != 0:
+                tail = ""
+                with contextlib.suppress(OSError):
+                    tail = "\n".join(logfile.read_text().splitlines()[-10:])
+                raise LocalServerError(f"PostgreSQL did not start:\n{result.stderr.strip()}\n{tail}")
+            log.info("PostgreSQL listening on 127.0.0.1:%s", port)
+        self._create_database()
+
+    def _create_database(self) -> None:
+        admin = self.dsn.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,))
+            if exists.fetchone() is None:
+                conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown); do nothing if it is not running."""
+        if not self.running():
+            return
+        result = self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata))
+        if result.returncode != 0:
+            raise LocalServerError(f"PostgreSQL did not stop:\n{result.stderr.strip()}")

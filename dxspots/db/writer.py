@@ -1,0 +1,170 @@
+"""The one write path: batches of records into PostgreSQL.
+
+Spots go in with COPY into a session temp table, then one `INSERT ... SELECT ... ON
+CONFLICT DO NOTHING` into `spots`, so a batch costs two round trips however large it is and
+duplicates (the same spot from another node, or back-filled again) are dropped by the
+database, which counts them. WWV/WCY reports and announcements dedupe the same way; lines
+that looked like records but could not be read are kept in `rejected_lines`. Each batch is
+one transaction: it lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
+
+SPOT_COLUMNS = Spot._fields
+IGNORED_REASONS = frozenset({"unrecognised", "empty"})
+"""`Other` records that are not kept: banners, prompts and blank lines are not malformed."""
+
+_COLUMN_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in SPOT_COLUMNS)
+_CREATE_STAGING = sql.SQL(
+    "CREATE TEMP TABLE IF NOT EXISTS spots_in ON COMMIT DELETE ROWS AS"
+    " SELECT {columns} FROM spots WITH NO DATA"
+).format(columns=_COLUMN_LIST)
+_COPY_SPOTS = sql.SQL("COPY spots_in ({columns}) FROM STDIN").format(columns=_COLUMN_LIST)
+_INSERT_SPOTS = sql.SQL(
+    "INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in ON CONFLICT DO NOTHING"
+).format(columns=_COLUMN_LIST)
+_INSERT_SOLAR = (
+    "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi, a_index,"
+    " k_index, expk, r, sa, gmf, aurora, forecast, node)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT DO NOTHING"
+)
+_INSERT_ANNOUNCEMENT = (
+    "INSERT INTO announcements (kind, sender, recipient, text, sent_minute, sent_time,"
+    " received_at, raw, node) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT DO NOTHING"
+)
+_INSERT_REJECT = (
+    "INSERT INTO rejected_lines (received_at, node, reason, raw) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What one or more batches did."""
+
+    spots_new: int = 0
+    spots_duplicate: int = 0
+    reports_new: int = 0
+    announcements_new: int = 0
+    rejected: int = 0
+
+    def add(self, other: WriteResult) -> None:
+        """Add another result's counts to this one."""
+        self.spots_new += other.spots_new
+        self.spots_duplicate += other.spots_duplicate
+        self.reports_new += other.reports_new
+        self.announcements_new += other.announcements_new
+        self.rejected += other.rejected
+
+
+def _month(moment: datetime) -> tuple[int, int]:
+    return moment.year, moment.month
+
+
+class SpotWriter:
+    """Write batches of records on one connection (which the writer then owns)."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+        self.conn = conn
+        self.conn.autocommit = False
+        self._months: set[tuple[int, int]] = set()
+        self._staging = False
+
+    def write(self, records: Iterable[Record]) -> WriteResult:
+        """Write one batch in one transaction and say what was new."""
+        spots: list[Spot] = []
+        reports: list[SolarReport] = []
+        announcements: list[Announcement] = []
+        rejects: list[Other] = []
+        for record in records:
+            if isinstance(record, Spot):
+                spots.append(record)
+            elif isinstance(record, SolarReport):
+                reports.append(record)
+            elif isinstance(record, Announcement):
+                announcements.append(record)
+            elif record.reason not in IGNORED_REASONS:
+                rejects.append(record)
+        result = WriteResult()
+        try:
+            self._write_batch(spots, reports, announcements, rejects, result)
+        except BaseException:
+            # The rollback undid any staging table and partitions this batch created.
+            self._months.clear()
+            self._staging = False
+            raise
+        return result
+
+    def _write_batch(
+        self,
+        spots: list[Spot],
+        reports: list[SolarReport],
+        announcements: list[Announcement],
+        rejects: list[Other],
+        result: WriteResult,
+    ) -> None:
+        with self.conn.transaction():
+            if spots:
+                result.spots_new = self._write_spots(spots)
+                result.spots_duplicate = len(spots) - result.spots_new
+            with self.conn.cursor() as cur:
+                if reports:
+                    cur.executemany(_INSERT_SOLAR, [_solar_row(r) for r in reports])
+                    result.reports_new = max(cur.rowcount, 0)
+                if announcements:
+                    cur.executemany(
+                        _INSERT_ANNOUNCEMENT, [_announcement_row(a) for a in announcements]
+                    )
+                    result.announcements_new = max(cur.rowcount, 0)
+                if rejects:
+                    cur.executemany(
+                        _INSERT_REJECT, [(r.received_at, r.node, r.reason, r.raw) for r in rejects]
+                    )
+                    result.rejected = max(cur.rowcount, 0)
+
+    def _write_spots(self, spots: list[Spot]) -> int:
+        with self.conn.cursor() as cur:
+            if not self._staging:
+                cur.execute(_CREATE_STAGING)
+                self._staging = True
+            months = {_month(spot.spot_time) for spot in spots} - self._months
+            for year, month in sorted(months):
+                cur.execute(
+                    "SELECT dxspots_ensure_partition(make_timestamptz(%s, %s, 1, 0, 0, 0, 'UTC'))",
+                    (year, month),
+                )
+            with cur.copy(_COPY_SPOTS) as copy:
+                for spot in spots:
+                    copy.write_row(spot)
+            cur.execute(_INSERT_SPOTS)
+            new = cur.rowcount
+        self._months |= months
+        return new
+
+
+def _solar_row(report: SolarReport) -> tuple[object, ...]:
+    return (
+        report.kind, report.report_time, report.reporter, report.received_at, report.raw,
+        report.sfi, report.a_index, report.k_index, report.expk, report.r, report.sa,
+        report.gmf, report.aurora, report.forecast, report.node,
+    )
+
+
+def _announcement_row(item: Announcement) -> tuple[object, ...]:
+    moment = item.sent_time or item.received_at
+    return (
+        item.kind, item.sender, item.recipient, item.text,
+        moment.replace(second=0, microsecond=0), item.sent_time, item.received_at,
+        item.raw, item.node,
+    )

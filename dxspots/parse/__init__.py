@@ -1,0 +1,69 @@
+"""Turn one received line into a record: a spot, a WWV/WCY report, an announcement, or other.
+
+`parse_line` is the one entry point. Every function here is pure and never raises on input:
+whatever a node sends, the answer is a record, and a line that is not understood comes back
+as `Other` with its raw text and the reason, so nothing is guessed and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dxspots.parse.cc11 import parse_cc11
+from dxspots.parse.dxde import parse_dx_de
+from dxspots.parse.messages import parse_announcement, parse_talk
+from dxspots.parse.shdx import SHDX_RE, parse_shdx
+from dxspots.parse.solar import parse_solar, parse_solar_history
+from dxspots.parse.text import clean_line, decode_line
+from dxspots.spot import Other, Record
+
+__all__ = ["clean_line", "decode_line", "parse_line"]
+
+_MAX_LINE = 4096
+"""Longer lines are not parsed (a node sends at most a few hundred characters)."""
+
+
+def parse_line(line: str, received_at: datetime, node: str | None = None) -> Record:
+    """Parse one line received at `received_at` (timezone-aware UTC) from `node`.
+
+    The line may still carry its line ending, BEL/NUL bytes or ANSI codes; they are removed
+    first and the cleaned text is what the record keeps as `raw`.
+    """
+    try:
+        return _dispatch(clean_line(line), received_at, node)
+    except Exception as error:  # pragma: no cover - a bug here must not lose the line
+        return Other(line, received_at, f"parser error: {type(error).__name__}", node)
+
+
+def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
+    if not line.strip():
+        return Other(line, received_at, "empty", node)
+    if len(line) > _MAX_LINE:
+        return Other(line, received_at, "too long", node)
+    head = line[:6]
+    if head == "DX de ":
+        return parse_dx_de(line, received_at, node)
+    if head.startswith("CC11^"):
+        return parse_cc11(line, received_at, node)
+    if head in ("WWV de", "WCY de"):
+        return parse_solar(line, received_at, node)
+    upper = head.upper()
+    if upper.startswith(("TO ALL", "TO LOC", "WX DE")):
+        result = parse_announcement(line, received_at, node)
+        if isinstance(result, Other):
+            talk = parse_talk(line, received_at, node)
+            return talk if talk is not None else result
+        return result
+    first = line[0]
+    if first == " " or first.isdigit():
+        shdx = SHDX_RE.match(line)
+        if shdx is not None:
+            return parse_shdx(shdx, line, received_at, node)
+        history = parse_solar_history(line, received_at, node)
+        if history is not None:
+            return history
+    if " de " in line:
+        talk = parse_talk(line, received_at, node)
+        if talk is not None:
+            return talk
+    return Other(line, received_at, "unrecognised", node)

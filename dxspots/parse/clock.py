@@ -1,0 +1,70 @@
+"""Spot times: clusters send only HHMMZ, so the date comes from when the line arrived."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+FUTURE_TOLERANCE = timedelta(minutes=10)
+"""How far ahead of the received time a spot may be before it is taken to be yesterday's.
+
+Node clocks drift by a minute or two; a spot sent at 2359Z and received at 0000Z must not
+land almost a day in the future.
+"""
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+        start=1,
+    )
+}
+_ONE_DAY = timedelta(days=1)
+
+
+def spot_time(hour: int, minute: int, received_at: datetime) -> datetime:
+    """Combine an HH:MM with the received date, rolling back a day when it would be in
+    the future by more than `FUTURE_TOLERANCE`."""
+    candidate = datetime.combine(received_at.date(), time(hour, minute), tzinfo=UTC)
+    if candidate - received_at > FUTURE_TOLERANCE:
+        candidate -= _ONE_DAY
+    return candidate
+
+
+def parse_hhmm(text: str) -> tuple[int, int] | None:
+    """Read `HHMM` (digits only); None when it is not a valid time of day."""
+    if len(text) != 4 or not text.isdigit():
+        return None
+    hour, minute = int(text[:2]), int(text[2:])
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute
+
+
+def parse_cluster_date(text: str, received_at: datetime) -> date | None:
+    """Read `27-Nov-2026` (or `27-Nov` with the year inferred from the received date).
+
+    Returns None for anything that is not a real calendar date.
+    """
+    parts = text.split("-")
+    if len(parts) not in (2, 3) or not parts[0].isdigit():
+        return None
+    month = _MONTHS.get(parts[1].upper())
+    if month is None:
+        return None
+    day = int(parts[0])
+    try:
+        if len(parts) == 3:
+            if not parts[2].isdigit() or len(parts[2]) != 4:
+                return None
+            return date(int(parts[2]), month, day)
+        guess = date(received_at.year, month, day)
+        if guess > received_at.date() + _ONE_DAY:
+            guess = date(received_at.year - 1, month, day)
+        return guess
+    except ValueError:
+        return None
+
+
+def at_time(day: date, hour: int, minute: int) -> datetime:
+    """The UTC datetime for a date and HH:MM."""
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)

@@ -1,0 +1,67 @@
+"""Small readers for the fields several wire formats share: calls, frequencies, tails."""
+
+from __future__ import annotations
+
+import re
+
+MIN_FREQ_KHZ = 100.0
+"""Below the lowest amateur allocation (2190 m starts at 135.7 kHz): not a real spot."""
+MAX_FREQ_KHZ = 300_000_000.0
+"""300 GHz, the top of the ADIF band list."""
+
+LOCATOR_RE = re.compile(r"[A-Ra-r]{2}[0-9]{2}(?:[A-Xa-x]{2})?")
+_CALL_CHARS_RE = re.compile(r"[A-Z0-9/#@-]{1,24}")
+
+STATES = frozenset(
+    # The 50 US states and DC, then Canadian provinces and territories, as AR-Cluster and
+    # CC Cluster print them beside a spot.
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC "
+    "AB BC MB NB NL NS NT NU ON PE QC SK YT PR VI GU".split()
+)
+
+
+def call_token(text: str) -> str | None:
+    """Upper-case a callsign token; None when it holds characters no callsign has."""
+    call = text.upper()
+    if _CALL_CHARS_RE.fullmatch(call) is None:
+        return None
+    return call
+
+
+def frequency(text: str) -> float | None:
+    """Read a frequency in kHz; None when it is not a plausible radio frequency."""
+    try:
+        freq = float(text)
+    except ValueError:
+        return None
+    if not MIN_FREQ_KHZ <= freq <= MAX_FREQ_KHZ:
+        return None
+    return freq
+
+
+def tail_fields(tail: str) -> tuple[str | None, str | None]:
+    """Read what follows the time: the spotter's grid locator or US state/province.
+
+    Returns (locator, state); anything unrecognised gives (None, None) and stays in `raw`.
+    """
+    if len(tail) in (4, 6) and LOCATOR_RE.fullmatch(tail):
+        return tail.upper(), None
+    upper = tail.upper()
+    if upper in STATES:
+        return None, upper
+    return None, None
+
+
+def split_state_before_time(comment: str) -> tuple[str, str | None]:
+    """Split AR-Cluster's DX state off the end of a comment (`... SORRY QSB    OH`).
+
+    Only a known two-letter code standing after a gap of two or more spaces counts, so
+    words at the end of ordinary comments stay where they are.
+    """
+    if len(comment) < 4 or comment[-3] != " " or comment[-4] != " ":
+        return comment, None
+    code = comment[-2:]
+    if code not in STATES:
+        return comment, None
+    return comment[:-2].rstrip(), code

@@ -1,0 +1,146 @@
+"""Settings: read once, at each entry point, from `DXSPOTS_*` variables and `.env`.
+
+Nothing else in the project reads the environment. Entry points call `load_settings()`,
+which turns every validation problem into one `SettingsError` naming each bad setting, and
+pass the resulting `Settings` down.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "DXSPOTS_"
+PLACEHOLDER_CALLS = frozenset({"N0CALL", "NOCALL", "MYCALL", "CALLSIGN", "YOURCALL", "XX0XX"})
+_CALL_RE = re.compile(r"^[A-Z0-9]{1,4}(?:/[A-Z0-9]{1,8})?[0-9][A-Z0-9/-]{0,12}$|^[A-Z0-9/]{3,15}$")
+_HOST_PORT_RE = re.compile(r"^(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})$")
+
+
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message names each of them."""
+
+
+class NodeConfig(BaseModel):
+    """One DX cluster node the collector connects to."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    name: str = Field(min_length=1, max_length=64)
+    host: str = Field(min_length=1)
+    port: int = Field(ge=1, le=65535)
+    callsign: str | None = None
+    password: str | None = None
+    commands: tuple[str, ...] | None = None
+
+
+def parse_nodes(value: Any) -> Any:
+    """Accept a JSON list of node objects, or a comma-separated `host:port` list.
+
+    Anything else is handed back unchanged for pydantic to reject with its own message.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return json.loads(text)
+    nodes = []
+    for item in text.split(","):
+        match = _HOST_PORT_RE.match(item.strip())
+        if match is None:
+            raise ValueError(f"expected host:port, got {item.strip()!r}")
+        host = match["host"].strip("[]")
+        nodes.append({"name": f"{host}:{match['port']}", "host": host, "port": match["port"]})
+    return nodes
+
+
+def check_callsign(value: str | None) -> str | None:
+    """Normalise a login callsign and refuse placeholders and malformed calls."""
+    if value is None or not value.strip():
+        return None
+    call = value.strip().upper()
+    if call in PLACEHOLDER_CALLS:
+        raise ValueError(f"{call} is a placeholder; set your own callsign")
+    if not _CALL_RE.match(call):
+        raise ValueError(f"{call!r} does not look like an amateur radio callsign")
+    return call
+
+
+class Settings(BaseSettings):
+    """Every setting dxspots reads. Each is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = None
+    """Writer DSN. Unset: a local PostgreSQL server is run in the data directory."""
+    read_database_url: str | None = None
+    """Read-only DSN for the dashboard and API. Unset: the writer DSN is used."""
+    callsign: str | None = None
+    """The callsign the collector logs in with."""
+    nodes: Annotated[list[NodeConfig], NoDecode] = Field(default_factory=list)
+    """DX cluster nodes: a JSON list of node objects, or comma-separated host:port."""
+    data_dir: Path = Path("data")
+    """Where the local database, the spool and the country files live."""
+    cty_path: Path | None = None
+    """A local cty.dat to use instead of the one in the data directory."""
+    cty_url: str = "https://www.country-files.com/cty/"
+    """Where `dxspots cty update` downloads cty.dat and cty.csv from."""
+    log_level: str = "INFO"
+    """Python logging level for the entry points."""
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _nodes(cls, value: Any) -> Any:
+        return parse_nodes(value)
+
+    @field_validator("callsign")
+    @classmethod
+    def _callsign(cls, value: str | None) -> str | None:
+        return check_callsign(value)
+
+    @field_validator("database_url", "read_database_url")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")) and "=" not in value:
+            raise ValueError("expected a postgresql:// URL or a libpq key=value string")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+
+def describe_errors(error: ValidationError) -> str:
+    """Turn pydantic's validation error into one line per bad setting, named as users set it."""
+    lines = []
+    for item in error.errors():
+        name = ENV_PREFIX + "_".join(str(part) for part in item["loc"][:1]).upper()
+        where = "".join(f"[{part}]" for part in item["loc"][1:])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}{where}: {message}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and `.env`; raise `SettingsError` if any is bad."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_errors(error)) from None
+    except (ValueError, json.JSONDecodeError) as error:  # pydantic-settings' own decoding
+        raise SettingsError(f"invalid settings: {error}") from None

@@ -1,0 +1,117 @@
+"""Shared fixtures: a real PostgreSQL for every test that asks for one, and paths to data.
+
+The server is, in order of preference: the DSN in DXSPOTS_TEST_DATABASE_URL; a container
+started with testcontainers when a Docker engine answers; a throwaway local server run by
+`dxspots.db.localserver` in a temporary folder. Each test gets its own database, cloned
+from a migrated template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dxspots.db.migrate import migrate
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test when it is not there."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present (../shared/data is optional)")
+    return path
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A DSN for a superuser connection to a running PostgreSQL server."""
+    configured = os.environ.get("DXSPOTS_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    from dxspots.db.localserver import LocalServer
+
+    root = Path(tempfile.mkdtemp(prefix="dxspots-test-pg-"))
+    root.chmod(0o755)
+    server = LocalServer(
+        root,
+        options={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+    )
+    server.start()
+    try:
+        yield server.dsn
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _with_db(dsn: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: str) -> str:
+    """The name of a migrated database that test databases are cloned from."""
+    name = f"dxspots_template_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(_with_db(pg_server, name)) as conn:
+        migrate(conn)
+    return name
+
+
+@pytest.fixture
+def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
+    """A DSN for a fresh, migrated database of this test's own."""
+    name = f"dxspots_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    try:
+        yield _with_db(pg_server, name)
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as admin, contextlib.suppress(psycopg.Error):
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def empty_db_dsn(pg_server: str) -> Iterator[str]:
+    """A DSN for a fresh database with no schema at all."""
+    name = f"dxspots_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield _with_db(pg_server, name)
+    finally:
+        with psycopg.connect(pg_server, autocommit=True) as admin, contextlib.suppress(psycopg.Error):
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
