@@ -1,0 +1,88 @@
+"""Settings: validation messages name the setting, and the docs list exactly the settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dxspots.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+ALL_SETTINGS = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ALL_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_every_setting_is_in_env_example() -> None:
+    text = (REPO / ".env.example").read_text()
+    assert set(re.findall(r"^#?(DXSPOTS_[A-Z_]+)=", text, re.M)) == ALL_SETTINGS
+
+
+def test_every_setting_is_in_configuration_doc() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text()
+    assert set(re.findall(r"^\| `(DXSPOTS_[A-Z_]+)`", text, re.M)) == ALL_SETTINGS
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.database_url is None and settings.nodes == [] and settings.callsign is None
+    assert settings.data_dir == Path("data")
+
+
+def test_nodes_as_host_port_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DXSPOTS_NODES", "dxc.example.org:7300, [::1]:7000")
+    nodes = load_settings().nodes
+    assert [(n.name, n.host, n.port) for n in nodes] == [
+        ("dxc.example.org:7300", "dxc.example.org", 7300), ("::1:7000", "::1", 7000),
+    ]
+
+
+def test_nodes_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "DXSPOTS_NODES",
+        '[{"name": "rbn", "host": "127.0.0.1", "port": 7000, "commands": ["set/skimmer"]}]',
+    )
+    (node,) = load_settings().nodes
+    assert (node.name, node.port, node.commands) == ("rbn", 7000, ("set/skimmer",))
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DXSPOTS_CALLSIGN=dl1abc\nDXSPOTS_LOG_LEVEL=debug\n")
+    settings = load_settings()
+    assert (settings.callsign, settings.log_level) == ("DL1ABC", "DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DXSPOTS_CALLSIGN", "N0CALL", "DXSPOTS_CALLSIGN: N0CALL is a placeholder"),
+        ("DXSPOTS_CALLSIGN", "hello world", "DXSPOTS_CALLSIGN: 'HELLO WORLD' does not look like"),
+        ("DXSPOTS_NODES", "nohostport", "DXSPOTS_NODES: expected host:port"),
+        ("DXSPOTS_NODES", '[{"name": "x", "host": "h", "port": 99999}]', "DXSPOTS_NODES[0][port]"),
+        ("DXSPOTS_NODES", "[not json", "DXSPOTS_NODES"),
+        ("DXSPOTS_DATABASE_URL", "mysql://x", "DXSPOTS_DATABASE_URL: expected a postgresql://"),
+        ("DXSPOTS_LOG_LEVEL", "LOUD", "DXSPOTS_LOG_LEVEL: expected DEBUG"),
+    ],
+)
+def test_bad_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert message in str(caught.value)
+
+
+def test_several_bad_values_are_reported_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DXSPOTS_CALLSIGN", "N0CALL")
+    monkeypatch.setenv("DXSPOTS_LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "DXSPOTS_CALLSIGN" in str(caught.value) and "DXSPOTS_LOG_LEVEL" in str(caught.value)
