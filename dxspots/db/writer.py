@@ -28,7 +28,14 @@ _CREATE_STAGING = sql.SQL(
     "CREATE TEMP TABLE IF NOT EXISTS spots_in ON COMMIT DELETE ROWS AS"
     " SELECT {columns} FROM spots WITH NO DATA"
 ).format(columns=_COLUMN_LIST)
-_COPY_SPOTS = sql.SQL("COPY spots_in ({columns}) FROM STDIN").format(columns=_COLUMN_LIST)
+_COPY_SPOTS = sql.SQL("COPY spots_in ({columns}) FROM STDIN (FORMAT BINARY)").format(
+    columns=_COLUMN_LIST
+)
+_STAGING_TYPES = (
+    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+    " WHERE attrelid = 'pg_temp.spots_in'::regclass AND attnum > 0 AND NOT attisdropped"
+    " ORDER BY attnum"
+)
 _INSERT_SPOTS = sql.SQL(
     "INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in ON CONFLICT DO NOTHING"
 ).format(columns=_COLUMN_LIST)
@@ -79,7 +86,7 @@ class SpotWriter:
         self.conn = conn
         self.conn.autocommit = False
         self._months: set[tuple[int, int]] = set()
-        self._staging = False
+        self._staging_types: list[str] | None = None
 
     def write(self, records: Iterable[Record]) -> WriteResult:
         """Write one batch in one transaction and say what was new."""
@@ -102,7 +109,7 @@ class SpotWriter:
         except BaseException:
             # The rollback undid any staging table and partitions this batch created.
             self._months.clear()
-            self._staging = False
+            self._staging_types = None
             raise
         return result
 
@@ -135,9 +142,10 @@ class SpotWriter:
 
     def _write_spots(self, spots: list[Spot]) -> int:
         with self.conn.cursor() as cur:
-            if not self._staging:
+            if self._staging_types is None:
+                # Binary COPY needs each column's type; read them off the staging table.
                 cur.execute(_CREATE_STAGING)
-                self._staging = True
+                self._staging_types = [str(row[0]) for row in cur.execute(_STAGING_TYPES)]
             months = {_month(spot.spot_time) for spot in spots} - self._months
             for year, month in sorted(months):
                 cur.execute(
@@ -145,6 +153,7 @@ class SpotWriter:
                     (year, month),
                 )
             with cur.copy(_COPY_SPOTS) as copy:
+                copy.set_types(self._staging_types)
                 for spot in spots:
                     copy.write_row(spot)
             cur.execute(_INSERT_SPOTS)
