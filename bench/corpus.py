@@ -10,22 +10,134 @@ from __future__ import annotations
 
 import random
 
-PREFIXES = (
-    "DL DK DJ DF G M F EA I IK OK OM SP HA YO LZ UA RA R UR UT SM OH LA OZ PA ON HB9 OE S5 9A "
-    "YU E7 Z3 SV 4X K W N AA KB VE VA XE CO KP4 HI YV PY LU CE CX OA HC HK JA JH JE BV BY HL VU "
-    "9M YB DU VK ZL ZS 5Z 5N EA8 CT3 TF JW EI GI GM GW CN SU A6 A7 HZ 4L EK EX UN VR2 XV"
-).split()
-SKIMMERS = [f"{p}{d}{s}-#" for p, d, s in zip(
-    ["DK", "W3", "K1", "G4", "OH6", "JA1", "VE7", "LZ3", "F8", "EA5"] * 6,
-    "1234567890" * 6,
-    ["XYZ", "LPL", "TTT", "ZFE", "BG", "ABC", "CC", "CB", "DGY", "WU"] * 6, strict=True)]
-MODES_FREQS = [
-    ("CW", (1810, 1840)), ("CW", (3500, 3560)), ("CW", (7000, 7040)), ("CW", (10100, 10130)),
-    ("CW", (14000, 14070)), ("CW", (18068, 18095)), ("CW", (21000, 21070)), ("CW", (28000, 28070)),
-    ("RTTY", (14080, 14099)), ("FT8", (14074, 14077)), ("FT8", (7074, 7077)),
+PREFIXES = [
+    "DL",
+    "DK",
+    "DJ",
+    "DF",
+    "G",
+    "M",
+    "F",
+    "EA",
+    "I",
+    "IK",
+    "OK",
+    "OM",
+    "SP",
+    "HA",
+    "YO",
+    "LZ",
+    "UA",
+    "RA",
+    "R",
+    "UR",
+    "UT",
+    "SM",
+    "OH",
+    "LA",
+    "OZ",
+    "PA",
+    "ON",
+    "HB9",
+    "OE",
+    "S5",
+    "9A",
+    "YU",
+    "E7",
+    "Z3",
+    "SV",
+    "4X",
+    "K",
+    "W",
+    "N",
+    "AA",
+    "KB",
+    "VE",
+    "VA",
+    "XE",
+    "CO",
+    "KP4",
+    "HI",
+    "YV",
+    "PY",
+    "LU",
+    "CE",
+    "CX",
+    "OA",
+    "HC",
+    "HK",
+    "JA",
+    "JH",
+    "JE",
+    "BV",
+    "BY",
+    "HL",
+    "VU",
+    "9M",
+    "YB",
+    "DU",
+    "VK",
+    "ZL",
+    "ZS",
+    "5Z",
+    "5N",
+    "EA8",
+    "CT3",
+    "TF",
+    "JW",
+    "EI",
+    "GI",
+    "GM",
+    "GW",
+    "CN",
+    "SU",
+    "A6",
+    "A7",
+    "HZ",
+    "4L",
+    "EK",
+    "EX",
+    "UN",
+    "VR2",
+    "XV",
 ]
-COMMENTS = ["", "599 tnx", "up 2", "CQ DX", "FT8 -12 dB", "QSX 14.205", "JN48QT<ES>IM98",
-            "tnx QSO 73", "LSB", "POTA K-1234", "IOTA EU-052", "CWops", "pse QSL via LoTW"]
+SKIMMERS = [
+    f"{p}{d}{s}-#"
+    for p, d, s in zip(
+        ["DK", "W3", "K1", "G4", "OH6", "JA1", "VE7", "LZ3", "F8", "EA5"] * 6,
+        "1234567890" * 6,
+        ["XYZ", "LPL", "TTT", "ZFE", "BG", "ABC", "CC", "CB", "DGY", "WU"] * 6,
+        strict=True,
+    )
+]
+MODES_FREQS = [
+    ("CW", (1810, 1840)),
+    ("CW", (3500, 3560)),
+    ("CW", (7000, 7040)),
+    ("CW", (10100, 10130)),
+    ("CW", (14000, 14070)),
+    ("CW", (18068, 18095)),
+    ("CW", (21000, 21070)),
+    ("CW", (28000, 28070)),
+    ("RTTY", (14080, 14099)),
+    ("FT8", (14074, 14077)),
+    ("FT8", (7074, 7077)),
+]
+COMMENTS = [
+    "",
+    "599 tnx",
+    "up 2",
+    "CQ DX",
+    "FT8 -12 dB",
+    "QSX 14.205",
+    "JN48QT<ES>IM98",
+    "tnx QSO 73",
+    "LSB",
+    "POTA K-1234",
+    "IOTA EU-052",
+    "CWops",
+    "pse QSL via LoTW",
+]
 
 
 def make_calls(rng: random.Random, count: int) -> list[str]:
@@ -56,15 +168,21 @@ def make_lines(count: int, seed: int = 1) -> list[str]:
         freq = rng.uniform(low, high)
         dx = rng.choice(calls)
         if roll < 0.6:
-            speed = f"{rng.randint(12, 40):>2} WPM" if mode == "CW" else ("45 BPS" if mode == "RTTY" else "JO62 ")
+            speed = (
+                f"{rng.randint(12, 40):>2} WPM"
+                if mode == "CW"
+                else ("45 BPS" if mode == "RTTY" else "JO62 ")
+            )
             lines.append(
-                f"DX de {rng.choice(SKIMMERS) + ':':<10}{freq:>8.1f}  {dx:<13}  {mode:<4} {rng.randint(-20, 40):>3} dB"
-                f"  {speed}  {rng.choice(['CQ', 'CQ', 'CQ', 'DX', 'BEACON']):<7} {hhmm}Z"
+                f"DX de {rng.choice(SKIMMERS) + ':':<10}{freq:>8.1f}  {dx:<13}  {mode:<4} "
+                f"{rng.randint(-20, 40):>3} dB  {speed}  "
+                f"{rng.choice(['CQ', 'CQ', 'CQ', 'DX', 'BEACON']):<7} {hhmm}Z"
             )
         elif roll < 0.9:
             tail = rng.choice(["", "", " JO62", " WI", " FN20"])
             lines.append(
-                f"DX de {rng.choice(spotters) + ':':<10}{freq:>8.1f}  {dx:<12} {rng.choice(COMMENTS):<30} {hhmm}Z{tail}\x07\x07"
+                f"DX de {rng.choice(spotters) + ':':<10}{freq:>8.1f}  {dx:<12} "
+                f"{rng.choice(COMMENTS):<30} {hhmm}Z{tail}\x07\x07"
             )
         elif roll < 0.94:
             lines.append(f"WWV de VE7CC <{hhmm[:2]}>:   SFI=113, A=18, K=2, No Storms -> No Storms")

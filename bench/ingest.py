@@ -29,13 +29,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpus import make_lines  # noqa: E402
-from dxspots.db.localserver import LocalServer  # noqa: E402
-from dxspots.db.migrate import migrate  # noqa: E402
-from dxspots.db.writer import SPOT_COLUMNS, SpotWriter  # noqa: E402
-from dxspots.enrich import Enricher  # noqa: E402
-from dxspots.parse import parse_line  # noqa: E402
-from dxspots.spot import Spot  # noqa: E402
+from bench.corpus import make_lines
+from dxspots.db.localserver import LocalServer
+from dxspots.db.migrate import migrate
+from dxspots.db.writer import SPOT_COLUMNS, SpotWriter
+from dxspots.enrich import Enricher
+from dxspots.parse import parse_line
+from dxspots.spot import Spot
 
 BATCH = 5000
 
@@ -72,7 +72,8 @@ def run_baseline(dsn: str, spots: list[Spot]) -> float:
         cols = ", ".join(SPOT_COLUMNS)
         conn.execute(f"CREATE TABLE plain AS SELECT {cols} FROM spots WITH NO DATA")
         types = [
-            str(row[0]) for row in conn.execute(
+            str(row[0])
+            for row in conn.execute(
                 "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid ="
                 " 'plain'::regclass AND attnum > 0 ORDER BY attnum"
             )
@@ -80,9 +81,10 @@ def run_baseline(dsn: str, spots: list[Spot]) -> float:
         conn.commit()
         start = time.perf_counter()
         for offset in range(0, len(spots), BATCH):
-            with conn.cursor() as cur, cur.copy(
-                f"COPY plain ({cols}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY plain ({cols}) FROM STDIN (FORMAT BINARY)") as copy,
+            ):
                 copy.set_types(types)
                 for spot in spots[offset : offset + BATCH]:
                     copy.write_row(spot)
@@ -130,8 +132,10 @@ def main() -> None:
     base = statistics.median(results["baseline"])
     print(f"\nrows per run: {len(spots):,}, batch {BATCH:,}, runs {args.runs} (median)")
     print(f"baseline plain COPY, unindexed table:  {base:>10,.0f} rows/s")
-    for key, label in (("writer", "SpotWriter (partitioned, dedupe)"),
-                       ("writer_dup", "SpotWriter, half duplicates")):
+    for key, label in (
+        ("writer", "SpotWriter (partitioned, dedupe)"),
+        ("writer_dup", "SpotWriter, half duplicates"),
+    ):
         value = statistics.median(results[key])
         print(f"{label + ':':<38} {value:>10,.0f} rows/s  ({value / base:.2f} x baseline)")
 

@@ -24,7 +24,9 @@ def record_dict(record: Record) -> dict[str, Any]:
     else:
         values = {f.name: getattr(record, f.name) for f in fields(record)}
         values.pop("kind", None)
-    return {key: iso(value) if isinstance(value, datetime) else value for key, value in values.items()}
+    return {
+        key: iso(value) if isinstance(value, datetime) else value for key, value in values.items()
+    }
 
 
 CSV_COLUMNS: tuple[str, ...] = ("line", "kind", *Spot._fields) + tuple(

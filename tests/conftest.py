@@ -100,7 +100,10 @@ def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
     try:
         yield _with_db(pg_server, name)
     finally:
-        with psycopg.connect(pg_server, autocommit=True) as admin, contextlib.suppress(psycopg.Error):
+        with (
+            psycopg.connect(pg_server, autocommit=True) as admin,
+            contextlib.suppress(psycopg.Error),
+        ):
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -113,5 +116,8 @@ def empty_db_dsn(pg_server: str) -> Iterator[str]:
     try:
         yield _with_db(pg_server, name)
     finally:
-        with psycopg.connect(pg_server, autocommit=True) as admin, contextlib.suppress(psycopg.Error):
+        with (
+            psycopg.connect(pg_server, autocommit=True) as admin,
+            contextlib.suppress(psycopg.Error),
+        ):
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -114,8 +114,13 @@ class LocalServer:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         try:
             return subprocess.run(
-                command, user=self._run_as, capture_output=True, text=True, check=False,
-                cwd="/", timeout=120,
+                command,
+                user=self._run_as,
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd="/",
+                timeout=120,
             )
         except (OSError, subprocess.SubprocessError) as error:
             raise LocalServerError(f"could not run {args[0]}: {error}") from error
@@ -138,7 +143,10 @@ class LocalServer:
 
     def running(self) -> bool:
         """Whether the server is up (according to `pg_ctl status`)."""
-        return self.initialised() and self._run("pg_ctl", "status", "-D", str(self.pgdata)).returncode == 0
+        return (
+            self.initialised()
+            and self._run("pg_ctl", "status", "-D", str(self.pgdata)).returncode == 0
+        )
 
     def init(self) -> None:
         """Create the cluster with a generated password; do nothing if it exists."""
@@ -157,8 +165,17 @@ class LocalServer:
         pwfile.chmod(0o600)
         try:
             result = self._run(
-                "initdb", "-D", str(self.pgdata), "-U", DB_USER, f"--pwfile={pwfile}",
-                "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-instructions",
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "-U",
+                DB_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-instructions",
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -178,8 +195,10 @@ class LocalServer:
                 port = _free_port()
             (self.root / "port").write_text(f"{port}\n")
             options = {
-                "port": str(port), "listen_addresses": "127.0.0.1",
-                "unix_socket_directories": "", **self.options,
+                "port": str(port),
+                "listen_addresses": "127.0.0.1",
+                "unix_socket_directories": "",
+                **self.options,
             }
             flags = " ".join(f"-c {key}={value}" for key, value in options.items())
             logfile = self.root / "postgres.log"
@@ -188,14 +207,25 @@ class LocalServer:
                 record = pwd.getpwnam(self._run_as)
                 os.chown(logfile, record.pw_uid, record.pw_gid)
             result = self._run(
-                "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata), "-l", str(logfile),
-                "-o", flags,
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(logfile),
+                "-o",
+                flags,
             )
             if result.returncode != 0:
                 tail = ""
                 with contextlib.suppress(OSError):
                     tail = "\n".join(logfile.read_text().splitlines()[-10:])
-                raise LocalServerError(f"PostgreSQL did not start:\n{result.stderr.strip()}\n{tail}")
+                raise LocalServerError(
+                    f"PostgreSQL did not start:\n{result.stderr.strip()}\n{tail}"
+                )
             log.info("PostgreSQL listening on 127.0.0.1:%s", port)
         self._create_database()
 

@@ -164,16 +164,34 @@ class SpotWriter:
 
 def _solar_row(report: SolarReport) -> tuple[object, ...]:
     return (
-        report.kind, report.report_time, report.reporter, report.received_at, report.raw,
-        report.sfi, report.a_index, report.k_index, report.expk, report.r, report.sa,
-        report.gmf, report.aurora, report.forecast, report.node,
+        report.kind,
+        report.report_time,
+        report.reporter,
+        report.received_at,
+        report.raw,
+        report.sfi,
+        report.a_index,
+        report.k_index,
+        report.expk,
+        report.r,
+        report.sa,
+        report.gmf,
+        report.aurora,
+        report.forecast,
+        report.node,
     )
 
 
 def _announcement_row(item: Announcement) -> tuple[object, ...]:
     moment = item.sent_time or item.received_at
     return (
-        item.kind, item.sender, item.recipient, item.text,
-        moment.replace(second=0, microsecond=0), item.sent_time, item.received_at,
-        item.raw, item.node,
+        item.kind,
+        item.sender,
+        item.recipient,
+        item.text,
+        moment.replace(second=0, microsecond=0),
+        item.sent_time,
+        item.received_at,
+        item.raw,
+        item.node,
     )

@@ -26,7 +26,9 @@ _RBN_RE = re.compile(
     r"(?:\s+(NCDXF B|BEACON|CQ|DX))?\s*$"
 )
 # DXSpider's curated RBN: "CW  23dB Q:9* Z:20", "FT8 -14dB Q:4 Z:4,5".
-_RBN_CURATED_RE = re.compile(r"([A-Z][A-Z0-9]{1,7})\s+([-+]?\d{1,3})dB\s+Q:\d+[*+]*(?:\s+Z:[\d,]+)?")
+_RBN_CURATED_RE = re.compile(
+    r"([A-Z][A-Z0-9]{1,7})\s+([-+]?\d{1,3})dB\s+Q:\d+[*+]*(?:\s+Z:[\d,]+)?"
+)
 _ZONE_BEFORE_TIME_RE = re.compile(r"\s\s(\d{1,2})$")
 
 

@@ -18,7 +18,9 @@ SHDX_RE = re.compile(
 )
 
 
-def parse_shdx(match: re.Match[str], line: str, received_at: datetime, node: str | None) -> Spot | Other:
+def parse_shdx(
+    match: re.Match[str], line: str, received_at: datetime, node: str | None
+) -> Spot | Other:
     """Build a spot from a matched `sh/dx` row."""
     freq_text, call_text, date_text, time_text, comment, spotter_text = match.groups()
     freq = frequency(freq_text)

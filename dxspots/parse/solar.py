@@ -81,9 +81,7 @@ def parse_solar(line: str, received_at: datetime, node: str | None) -> SolarRepo
     )
 
 
-def parse_solar_history(
-    line: str, received_at: datetime, node: str | None
-) -> SolarReport | None:
+def parse_solar_history(line: str, received_at: datetime, node: str | None) -> SolarReport | None:
     """Parse a `sh/wwv` or `sh/wcy` history row; None when the line is neither."""
     wcy = WCY_HISTORY_RE.match(line)
     if wcy is not None:

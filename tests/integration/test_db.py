@@ -16,10 +16,19 @@ from dxspots.spot import Other, Spot
 RECEIVED = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def make_spot(minute: int = 0, *, freq: float = 14025.0, call: str = "DL1ABC", spotter: str = "K1ABC",
-              when: datetime | None = None, node: str = "a") -> Spot:
+def make_spot(
+    minute: int = 0,
+    *,
+    freq: float = 14025.0,
+    call: str = "DL1ABC",
+    spotter: str = "K1ABC",
+    when: datetime | None = None,
+    node: str = "a",
+) -> Spot:
     moment = when or datetime(2026, 11, 27, 8, minute, tzinfo=UTC)
-    return Spot(moment, freq, call, spotter, "cq", RECEIVED, f"DX de {spotter}: {freq} {call}", "dx", node)
+    return Spot(
+        moment, freq, call, spotter, "cq", RECEIVED, f"DX de {spotter}: {freq} {call}", "dx", node
+    )
 
 
 def count(dsn: str, table: str = "spots") -> int:
@@ -71,7 +80,9 @@ def test_partitions_are_created_for_any_month(db_dsn: str) -> None:
     writer = SpotWriter(psycopg.connect(db_dsn))
     old = datetime(2001, 12, 14, 15, 0, tzinfo=UTC)
     ahead = datetime(2027, 6, 1, 0, 0, tzinfo=UTC)
-    result = writer.write([make_spot(when=old), make_spot(when=ahead), make_spot(when=ahead - timedelta(minutes=1))])
+    result = writer.write(
+        [make_spot(when=old), make_spot(when=ahead), make_spot(when=ahead - timedelta(minutes=1))]
+    )
     assert result.spots_new == 3
     with psycopg.connect(db_dsn) as conn:
         rows = conn.execute(
@@ -88,7 +99,10 @@ def test_failed_batch_rolls_back_and_writer_recovers(db_dsn: str) -> None:
         writer.write([make_spot(1), bad])
     assert count(db_dsn) == 0
     # The rolled-back partition and staging table are made again on the next batch.
-    assert writer.write([make_spot(1), make_spot(when=datetime(2031, 1, 1, tzinfo=UTC))]).spots_new == 2
+    assert (
+        writer.write([make_spot(1), make_spot(when=datetime(2031, 1, 1, tzinfo=UTC))]).spots_new
+        == 2
+    )
 
 
 def test_reports_announcements_and_rejects_are_kept_and_deduped(db_dsn: str) -> None:
@@ -108,7 +122,9 @@ def test_reports_announcements_and_rejects_are_kept_and_deduped(db_dsn: str) -> 
     assert (second.reports_new, second.announcements_new) == (0, 0)
     assert count(db_dsn, "solar_reports") == 2 and count(db_dsn, "announcements") == 1
     with psycopg.connect(db_dsn) as conn:
-        rejects = conn.execute("SELECT reason, raw FROM rejected_lines ORDER BY received_at").fetchall()
+        rejects = conn.execute(
+            "SELECT reason, raw FROM rejected_lines ORDER BY received_at"
+        ).fetchall()
     assert rejects == [("bad frequency", lines[3])] * 2  # one per node: each is what it received
 
 

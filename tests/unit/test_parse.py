@@ -45,7 +45,10 @@ def test_two_decimal_frequency_and_spotter_without_colon() -> None:
 
 
 def test_control_bytes_ansi_cr_and_nbsp_are_removed() -> None:
-    line = "\x1b[1;32mDX de W4LT:\xa0\xa0\xa0\xa014204.0  EA3HSO  tnx\r QSO  2218Z EL88\x07\x07\x00\r\n"
+    line = (
+        "\x1b[1;32mDX de W4LT:\xa0\xa0\xa0\xa014204.0  EA3HSO  tnx\r QSO  2218Z EL88"
+        "\x07\x07\x00\r\n"
+    )
     s = spot(line)
     assert (s.spotter, s.freq_khz, s.dx_call) == ("W4LT", 14204.0, "EA3HSO")
     assert s.comment == "tnx QSO"
@@ -90,8 +93,14 @@ def test_time_rolls_back_only_when_in_the_future() -> None:
     ("line", "reason"),
     [
         ("DX de DF2MX", "truncated spot"),
-        ("DX de DK1CS:9330368887.0  DL7VTX/B                                    1505Z", "bad frequency"),
-        ("DX de DH1TW:        23.0  DS1TW                                       1505Z", "bad frequency"),
+        (
+            "DX de DK1CS:9330368887.0  DL7VTX/B                                    1505Z",
+            "bad frequency",
+        ),
+        (
+            "DX de DH1TW:        23.0  DS1TW                                       1505Z",
+            "bad frequency",
+        ),
         ("DX de K1ABC:  14025.0  DL1ABC   no time here", "no time"),
         ("DX de K1ABC:  14025.0  DL1ABC   cq  2561Z", "bad time"),
     ],
@@ -107,7 +116,13 @@ def test_broken_spot_lines_are_other_with_a_reason(line: str, reason: str) -> No
 
 def test_rbn_skimmer_line() -> None:
     s = spot("DX de KM3T-2-#:  14100.0  CS3B           CW    24 dB  22 WPM  NCDXF B 2259Z")
-    assert (s.spotter, s.mode, s.snr_db, s.wpm, s.spot_type) == ("KM3T-2-#", "CW", 24, 22, "NCDXF B")
+    assert (s.spotter, s.mode, s.snr_db, s.wpm, s.spot_type) == (
+        "KM3T-2-#",
+        "CW",
+        24,
+        22,
+        "NCDXF B",
+    )
     assert s.is_skimmer and s.source == "rbn"
 
 
@@ -123,10 +138,16 @@ def test_rbn_ft8_with_locator_in_place_of_speed() -> None:
 
 @pytest.mark.parametrize(
     ("comment", "mode", "wpm", "spot_type"),
-    [("23 dB  18 WPM  CQ", None, 18, "CQ"), ("CW    23 dB  CQ", "CW", None, "CQ"),
-     ("CW 30 dB 23 WPM CQ", "CW", 23, "CQ"), ("CW    12 dB  25 WPM  DX", "CW", 25, "DX")],
+    [
+        ("23 dB  18 WPM  CQ", None, 18, "CQ"),
+        ("CW    23 dB  CQ", "CW", None, "CQ"),
+        ("CW 30 dB 23 WPM CQ", "CW", 23, "CQ"),
+        ("CW    12 dB  25 WPM  DX", "CW", 25, "DX"),
+    ],
 )
-def test_rbn_missing_columns(comment: str, mode: str | None, wpm: int | None, spot_type: str) -> None:
+def test_rbn_missing_columns(
+    comment: str, mode: str | None, wpm: int | None, spot_type: str
+) -> None:
     s = spot(f"DX de DL3DTH-#:   1816.5  ON7PQ        {comment}             2201Z")
     assert (s.mode, s.wpm, s.spot_type) == (mode, wpm, spot_type)
     assert s.source == "rbn"
@@ -150,7 +171,12 @@ def test_cc11_all_fields() -> None:
     assert (s.freq_khz, s.dx_call, s.spotter) == (7074.0, "AE1AA", "N2CR-#")
     assert s.spot_time == datetime(2025, 12, 12, 0, 19, tzinfo=UTC)
     assert s.comment == "FT8 ^ -14 dB"
-    assert (s.dx_state, s.spotter_state, s.locator, s.spotter_locator) == ("NH", "NJ", "FN43", "FN20")
+    assert (s.dx_state, s.spotter_state, s.locator, s.spotter_locator) == (
+        "NH",
+        "NJ",
+        "FN43",
+        "FN20",
+    )
     assert s.origin_node == "RBNFT8" and s.is_skimmer and s.source == "cc11"
 
 
@@ -168,7 +194,12 @@ def test_cc11_truncated_is_other() -> None:
 )
 def test_shdx_rows_keep_their_date(line: str) -> None:
     s = spot(line, datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
-    assert (s.freq_khz, s.dx_call, s.spotter, s.comment) == (14025.0, "UA0ZZZ", "DL1ABC", "comment here")
+    assert (s.freq_khz, s.dx_call, s.spotter, s.comment) == (
+        14025.0,
+        "UA0ZZZ",
+        "DL1ABC",
+        "comment here",
+    )
     assert s.spot_time == datetime(2026, 11, 27, 9, 13, tzinfo=UTC)
     assert s.source == "shdx"
 
@@ -184,18 +215,37 @@ def test_shdx_skimmer_row() -> None:
 @pytest.mark.parametrize(
     ("line", "hour", "sfi", "a", "k", "forecast"),
     [
-        ("WWV de VE7CC <09>:   SFI=113, A=18, K=2, Minor w/G1 -> No Storms", 9, 113, 18, 2,
-         "Minor w/G1 -> No Storms"),
-        ("WWV de VE7CC <15Z> :   SFI=68, A=9, K=2, No Storms -> Minor w/G1", 15, 68, 9, 2,
-         "No Storms -> Minor w/G1"),
+        (
+            "WWV de VE7CC <09>:   SFI=113, A=18, K=2, Minor w/G1 -> No Storms",
+            9,
+            113,
+            18,
+            2,
+            "Minor w/G1 -> No Storms",
+        ),
+        (
+            "WWV de VE7CC <15Z> :   SFI=68, A=9, K=2, No Storms -> Minor w/G1",
+            15,
+            68,
+            9,
+            2,
+            "No Storms -> Minor w/G1",
+        ),
         ("WWV de W0MU <21>:   SFI=118,A=5, K=1,", 21, 118, 5, 1, None),
         ("WWV de W0MU <21>:   SFI=118, A=XX, K=1,", 21, 118, None, 1, None),
     ],
 )
-def test_wwv_variants(line: str, hour: int, sfi: int, a: int | None, k: int, forecast: str | None) -> None:
+def test_wwv_variants(
+    line: str, hour: int, sfi: int, a: int | None, k: int, forecast: str | None
+) -> None:
     report = parse_line(line, RECEIVED)
     assert isinstance(report, SolarReport) and report.kind == "wwv"
-    assert (report.report_time.hour, report.sfi, report.a_index, report.k_index) == (hour, sfi, a, k)
+    assert (report.report_time.hour, report.sfi, report.a_index, report.k_index) == (
+        hour,
+        sfi,
+        a,
+        k,
+    )
     assert report.forecast == forecast
     assert report.report_time <= RECEIVED
 
@@ -206,19 +256,33 @@ def test_wcy_all_fields() -> None:
     )
     assert isinstance(report, SolarReport)
     assert (report.kind, report.reporter, report.k_index, report.expk, report.a_index) == (
-        "wcy", "DK0WCY-1", 9, 0, 139,
+        "wcy",
+        "DK0WCY-1",
+        9,
+        0,
+        139,
     )
-    assert (report.r, report.sfi, report.sa, report.gmf, report.aurora) == (156, 223, "maj", "sev", "aurora")
+    assert (report.r, report.sfi, report.sa, report.gmf, report.aurora) == (
+        156,
+        223,
+        "maj",
+        "sev",
+        "aurora",
+    )
     assert report.report_time == datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 
 
 def test_wcy_without_hour_uses_received_hour() -> None:
-    report = parse_line("WCY de DK0WCY-1 #### : K=3 expK=4 A=10 R=0 SFI=71 SA=qui GMF=qui Au=no", RECEIVED)
+    report = parse_line(
+        "WCY de DK0WCY-1 #### : K=3 expK=4 A=10 R=0 SFI=71 SA=qui GMF=qui Au=no", RECEIVED
+    )
     assert isinstance(report, SolarReport)
     assert report.report_time == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("line", ["WWV de VE7CC", "WCY de DK0WCY-1", "WWC de W0MU <12>:   SFI=118, A=9, K=1"])
+@pytest.mark.parametrize(
+    "line", ["WWV de VE7CC", "WCY de DK0WCY-1", "WWC de W0MU <12>:   SFI=118, A=9, K=1"]
+)
 def test_truncated_or_misspelt_reports_are_other(line: str) -> None:
     assert isinstance(parse_line(line, RECEIVED), Other)
 
@@ -229,7 +293,13 @@ def test_truncated_or_misspelt_reports_are_other(line: str) -> None:
 @pytest.mark.parametrize(
     ("line", "kind", "sender", "text", "sent"),
     [
-        ("To ALL de EA8CEN-9: carnaval de tenerife ea8urt", "all", "EA8CEN-9", "carnaval de tenerife ea8urt", None),
+        (
+            "To ALL de EA8CEN-9: carnaval de tenerife ea8urt",
+            "all",
+            "EA8CEN-9",
+            "carnaval de tenerife ea8urt",
+            None,
+        ),
         ("To ALL de CT2IDL <1044Z> : TNX qso..", "all", "CT2IDL", "TNX qso..", (10, 44)),
         ("To Local de N5UXT <1405Z> : rebooting", "local", "N5UXT", "rebooting", (14, 5)),
         ("To LOCAL de IW5CLM: off", "local", "IW5CLM", "off", None),
@@ -237,11 +307,17 @@ def test_truncated_or_misspelt_reports_are_other(line: str) -> None:
         ("WX de LA3WAA <1001Z> :  Sunny and Warm", "wx", "LA3WAA", "Sunny and Warm", (10, 1)),
     ],
 )
-def test_announcements(line: str, kind: str, sender: str, text: str, sent: tuple[int, int] | None) -> None:
+def test_announcements(
+    line: str, kind: str, sender: str, text: str, sent: tuple[int, int] | None
+) -> None:
     message = parse_line(line, RECEIVED)
     assert isinstance(message, Announcement)
     assert (message.kind, message.sender, message.text) == (kind, sender, text)
-    assert (message.sent_time.hour, message.sent_time.minute) == sent if sent else message.sent_time is None
+    assert (
+        (message.sent_time.hour, message.sent_time.minute) == sent
+        if sent
+        else message.sent_time is None
+    )
 
 
 def test_talk_message() -> None:
@@ -253,7 +329,12 @@ def test_talk_message() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["To ALL de SV5FRI-1", "TO ALL de 222DL5ML: to DX0HQ pse lsn", "TO ALL de: to DX0HQ", "ALL de DL5ML: hi"],
+    [
+        "To ALL de SV5FRI-1",
+        "TO ALL de 222DL5ML: to DX0HQ pse lsn",
+        "TO ALL de: to DX0HQ",
+        "ALL de DL5ML: hi",
+    ],
 )
 def test_broken_announcements_are_other(line: str) -> None:
     assert isinstance(parse_line(line, RECEIVED), Other)
@@ -261,7 +342,14 @@ def test_broken_announcements_are_other(line: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["login: ", "Please enter your call:", "DL1ABC de GB7DJK 27-Nov-2026 0913Z dxspider >", "", "   ", "\x07\x07"],
+    [
+        "login: ",
+        "Please enter your call:",
+        "DL1ABC de GB7DJK 27-Nov-2026 0913Z dxspider >",
+        "",
+        "   ",
+        "\x07\x07",
+    ],
 )
 def test_prompts_banners_and_blank_lines_are_other(line: str) -> None:
     record = parse_line(line, RECEIVED)
@@ -285,7 +373,9 @@ EXPECTED_KINDS = {
 @pytest.mark.parametrize("name", sorted(EXPECTED_KINDS))
 def test_real_files_kinds(name: str) -> None:
     path = shared_file("lines", name)
-    kinds = [record_kind(parse_line(line, RECEIVED)) for line in path.read_text("latin-1").splitlines()]
+    kinds = [
+        record_kind(parse_line(line, RECEIVED)) for line in path.read_text("latin-1").splitlines()
+    ]
     counts = tuple(kinds.count(kind) for kind in ("spot", "wwv", "wcy", "announcement"))
     assert counts == EXPECTED_KINDS[name]
 
@@ -293,7 +383,12 @@ def test_real_files_kinds(name: str) -> None:
 @pytest.mark.needs_shared
 def test_real_flcluster_lines_with_textual_markers() -> None:
     path = shared_file("lines", "flcluster-spots.txt")
-    text = path.read_text("latin-1").replace("<cr>", "\r").replace("<lf>", "").replace("<BELL>", "\x07")
+    text = (
+        path.read_text("latin-1")
+        .replace("<cr>", "\r")
+        .replace("<lf>", "")
+        .replace("<BELL>", "\x07")
+    )
     records = [parse_line(line, RECEIVED) for line in text.split("\n") if line]
     spots = [r for r in records if isinstance(r, Spot)]
     assert len(spots) == 16
@@ -337,6 +432,9 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     parse_line(decode_line(data), RECEIVED)
 
 
-@given(st.sampled_from(["DX de ", "CC11^", "WWV de ", "WCY de ", "To ALL de ", "  14025.0 "]), st.text(max_size=120))
+@given(
+    st.sampled_from(["DX de ", "CC11^", "WWV de ", "WCY de ", "To ALL de ", "  14025.0 "]),
+    st.text(max_size=120),
+)
 def test_format_prefixes_with_garbage_never_raise(prefix: str, rest: str) -> None:
     parse_line(prefix + rest, RECEIVED)

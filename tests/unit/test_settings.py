@@ -40,7 +40,8 @@ def test_nodes_as_host_port_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DXSPOTS_NODES", "dxc.example.org:7300, [::1]:7000")
     nodes = load_settings().nodes
     assert [(n.name, n.host, n.port) for n in nodes] == [
-        ("dxc.example.org:7300", "dxc.example.org", 7300), ("::1:7000", "::1", 7000),
+        ("dxc.example.org:7300", "dxc.example.org", 7300),
+        ("::1:7000", "::1", 7000),
     ]
 
 

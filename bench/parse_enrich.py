@@ -1,0 +1,93 @@
+"""Parse + enrich throughput on one core, lines per second.
+
+Feeds the synthetic corpus (bench/corpus.py: RBN and human spots over 20,000 distinct calls,
+reports, announcements, prompts, with BELs) through `parse_line` and `Enricher.enrich` with
+the real country file when ../shared/data/cty is present (the small test fixture otherwise),
+median of several runs. Baselines measured in the same run, on the same lines:
+
+- `clean_line` alone (the least any parser must do per line);
+- `parse_line` alone (no enrichment).
+
+Usage: python bench/parse_enrich.py [--lines 300000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import make_lines
+from dxspots.cty import CountryFile
+from dxspots.enrich import Enricher
+from dxspots.parse import clean_line, parse_line
+from dxspots.spot import Spot
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_CTY = REPO.parent / "shared" / "data" / "cty"
+RECEIVED = datetime(2026, 11, 27, 23, 59, tzinfo=UTC)
+
+
+def load_country_file() -> tuple[CountryFile, str]:
+    if (REAL_CTY / "cty.dat").exists():
+        return CountryFile.load(REAL_CTY / "cty.dat", REAL_CTY / "cty.csv"), "real cty.dat"
+    fixture = REPO / "tests" / "fixtures"
+    return CountryFile.load(fixture / "cty_small.dat", fixture / "cty_small.csv"), "test fixture"
+
+
+def time_clean(lines: list[str]) -> float:
+    start = time.perf_counter()
+    for line in lines:
+        clean_line(line)
+    return len(lines) / (time.perf_counter() - start)
+
+
+def time_parse(lines: list[str]) -> float:
+    start = time.perf_counter()
+    for line in lines:
+        parse_line(line, RECEIVED, "bench")
+    return len(lines) / (time.perf_counter() - start)
+
+
+def time_parse_enrich(lines: list[str], country_file: CountryFile) -> float:
+    enricher = Enricher(country_file)  # a fresh cache each run: cold start included
+    enrich = enricher.enrich
+    start = time.perf_counter()
+    for line in lines:
+        record = parse_line(line, RECEIVED, "bench")
+        if type(record) is Spot:
+            enrich(record)
+    return len(lines) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    lines = make_lines(args.lines)
+    country_file, which = load_country_file()
+    results: dict[str, list[float]] = {"clean": [], "parse": [], "parse+enrich": []}
+    for run in range(args.runs):
+        country_file = load_country_file()[0]  # cold lookup cache every run
+        results["clean"].append(time_clean(lines))
+        results["parse"].append(time_parse(lines))
+        results["parse+enrich"].append(time_parse_enrich(lines, country_file))
+        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()))
+    base = statistics.median(results["clean"])
+    print(f"\n{len(lines):,} lines, {args.runs} runs (median), one core, country file: {which}")
+    for key, values in results.items():
+        value = statistics.median(values)
+        print(
+            f"{key + ':':<14} {value:>10,.0f} lines/s  {1e6 / value:5.2f} us/line  "
+            f"({value / base:.2f} x clean_line)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The `dxspots` command. Thin: it reads the settings once, then calls into the core.
+
+Subcommands: parse, import, db migrate, db status, cty update, up. Each imports what it
+needs when it runs, so `dxspots parse` does not load the database driver's pool, and the
+apps added later (collect, api, dashboard) load only with their own subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dxspots.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from dxspots.enrich import Enricher
+    from dxspots.spot import Record
+
+log = logging.getLogger("dxspots")
+
+
+class CommandError(RuntimeError):
+    """A command failed in a way the user can fix; the message says how."""
+
+
+def _utc(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe every subcommand and option."""
+    parser = argparse.ArgumentParser(
+        prog="dxspots", description="DX cluster spots into PostgreSQL, with a dashboard and API."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("parse", help="parse saved cluster lines and print one record per line")
+    p.add_argument("file", nargs="?", default="-", help="a file, or - for standard input")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--received-at", type=_utc, help="reference time (default: now)")
+    p.add_argument("--node", help="node name to record with each line")
+
+    p = sub.add_parser("import", help="load telnet logs and RBN archive files into the database")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument(
+        "--received-at", type=_utc, help="time of lines without a timestamp (default: file mtime)"
+    )
+    p.add_argument("--node", help="node name to record (default: the file name)")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    db.add_parser("migrate", help="apply pending migrations")
+    db.add_parser("status", help="list migrations and whether each is applied")
+
+    cty = sub.add_parser("cty", help="country files").add_subparsers(
+        dest="cty_command", required=True, metavar="ACTION"
+    )
+    cty.add_parser("update", help="download the current cty.dat and cty.csv")
+
+    sub.add_parser("up", help="run everything on this machine (see README)")
+    return parser
+
+
+def load_enricher(settings: Settings) -> Enricher:
+    """Load the country file the settings point at; warn once when there is none."""
+    from dxspots.cty import CountryFile, CtyError, find_country_file
+    from dxspots.enrich import Enricher
+
+    if settings.cty_path is not None and not settings.cty_path.is_file():
+        raise CommandError(f"DXSPOTS_CTY_PATH: no such file: {settings.cty_path}")
+    path = find_country_file(settings.cty_path, settings.data_dir)
+    if path is None:
+        log.warning(
+            "no country file: DXCC entity fields stay empty. Run `dxspots cty update` "
+            "or set DXSPOTS_CTY_PATH to a cty.dat"
+        )
+        return Enricher(None)
+    csv_path = path.with_name("cty.csv")
+    try:
+        country_file = CountryFile.load(path, csv_path if csv_path.is_file() else None)
+    except CtyError as error:
+        raise CommandError(f"country file {path}: {error}") from None
+    log.info("country file %s (version %s)", path, country_file.version or "unknown")
+    return Enricher(country_file)
+
+
+@contextmanager
+def writer_dsn(settings: Settings) -> Iterator[str]:
+    """Yield the writer DSN: the configured one, or the local server in the data directory.
+
+    A local server that is not running is started for the command and stopped after it.
+    """
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    from dxspots.db.localserver import LocalServer
+
+    server = LocalServer(settings.data_dir / "postgres")
+    was_running = server.running()
+    server.start()
+    try:
+        yield server.dsn
+    finally:
+        if not was_running:
+            server.stop()
+
+
+def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise CommandError(f"cannot connect to the database: {error}".strip()) from None
+
+
+def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one record per input line, enriched."""
+    from dxspots.parse import parse_line
+    from dxspots.recordio import write_csv, write_jsonl
+    from dxspots.spot import Spot
+
+    enricher = load_enricher(settings)
+    received = args.received_at or datetime.now(UTC)
+    stream = (
+        sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    )
+
+    def numbered() -> Iterator[tuple[int, Record]]:
+        with stream:
+            for number, data in enumerate(stream, start=1):
+                record = parse_line(data.decode("latin-1"), received, args.node)
+                yield number, enricher.enrich(record) if isinstance(record, Spot) else record
+
+    (write_csv if args.format == "csv" else write_jsonl)(numbered(), sys.stdout)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Load files into the database with a progress bar, then print a summary."""
+    from tqdm import tqdm
+
+    from dxspots.db.migrate import migrate
+    from dxspots.db.writer import SpotWriter
+    from dxspots.importer import ImportSummary, import_file
+
+    for path in args.files:
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+    enricher = load_enricher(settings)
+    summary = ImportSummary()
+    with writer_dsn(settings) as dsn, _connect(dsn) as conn:
+        migrate(conn)
+        writer = SpotWriter(conn)
+        total = sum(path.stat().st_size for path in args.files)
+        with tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
+            for path in args.files:
+                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                import_file(
+                    path,
+                    writer,
+                    enricher,
+                    default_received=args.received_at or mtime,
+                    node=args.node or path.name,
+                    progress=bar.update,
+                    summary=summary,
+                )
+    print(
+        f"lines read: {summary.lines}\nspots: {summary.spots} ({summary.spots_new} new, "
+        f"{summary.duplicates} duplicates)\nWWV/WCY reports: {summary.reports}\n"
+        f"announcements: {summary.announcements}\nrejected (kept in rejected_lines): "
+        f"{summary.rejected}\nother lines (banners, prompts): {summary.other}"
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply migrations, or list them."""
+    from dxspots.db.migrate import MigrationError, migrate, migration_status
+
+    with writer_dsn(settings) as dsn, _connect(dsn) as conn:
+        if args.db_command == "migrate":
+            try:
+                applied = migrate(conn)
+            except MigrationError as error:
+                raise CommandError(str(error)) from None
+            for migration in applied:
+                print(f"applied {migration.version:04d}_{migration.name}")
+            print("database is up to date" if applied else "nothing to do: up to date")
+            return 0
+        pending = 0
+        for state in migration_status(conn):
+            migration = state.migration
+            if state.applied_at is None:
+                pending += 1
+                status = "pending"
+            else:
+                status = f"applied {state.applied_at:%Y-%m-%d %H:%M:%SZ}"
+                if state.changed:
+                    status += " (file changed since)"
+            print(f"{migration.version:04d}_{migration.name:<24} {status}")
+        return 1 if pending else 0
+
+
+def cmd_cty(args: argparse.Namespace, settings: Settings) -> int:
+    """Download the country files into the data directory."""
+    from dxspots.cty import CtyError
+    from dxspots.ctyupdate import update_country_files
+
+    try:
+        result = update_country_files(settings.data_dir, settings.cty_url)
+    except CtyError as error:
+        raise CommandError(f"country file update failed, previous files kept: {error}") from None
+    print(result)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the database and apply migrations, then wait for Ctrl-C."""
+    from dxspots.db.migrate import migrate
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with writer_dsn(settings) as dsn:
+        with _connect(dsn) as conn:
+            applied = migrate(conn)
+        where = (
+            "configured server"
+            if settings.database_url
+            else f"local server in {settings.data_dir / 'postgres'}"
+        )
+        print(f"database: {where}, {len(applied)} migration(s) applied, schema up to date")
+        print(f"  DXSPOTS_DATABASE_URL={dsn}" if not settings.database_url else "")
+        print(
+            "not there yet: the collector, the API and the dashboard come with their own\n"
+            "issues; `dxspots import FILE` loads saved cluster logs meanwhile.\n"
+            "Press Ctrl-C to stop."
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        print("stopping")
+    return 0
+
+
+COMMANDS = {"parse": cmd_parse, "import": cmd_import, "db": cmd_db, "cty": cmd_cty, "up": cmd_up}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"dxspots: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return COMMANDS[args.command](args, settings)
+    except CommandError as error:
+        print(f"dxspots: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # the outermost loop: log it, never a traceback to the user
+        from dxspots.db.localserver import LocalServerError
+
+        if isinstance(error, LocalServerError):
+            print(f"dxspots: {error}", file=sys.stderr)
+            return 1
+        log.debug("unexpected error", exc_info=True)
+        print(f"dxspots: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
