@@ -12,13 +12,17 @@ from dxspots.cty import CountryFile, Entity, base_call
 from dxspots.modes import detect_mode
 from dxspots.spot import PARSED_FIELDS, Spot
 
-_MODE = Spot._fields.index("mode")
-_LOCATOR = Spot._fields.index("locator")
-_PARSED = len(PARSED_FIELDS)
+_MODE = len(PARSED_FIELDS) - 2
+"""mode and locator are the last two fields a parser fills (tests/unit/test_enrich.py pins
+it), so enrichment replaces them and appends the rest with one slice."""
 _NO_ENTITY: tuple[None, ...] = (None,) * 7
+_new = tuple.__new__  # builds a Spot without NamedTuple's keyword-handling __new__
+CACHE_LIMIT = 200_000
+"""Calls remembered per cache before it is emptied (a busy day sees ~50,000 distinct calls)."""
 
 
-def _entity_fields(entity: Entity | None) -> tuple[object, ...]:
+def entity_fields(entity: Entity | None) -> tuple[object, ...]:
+    """The seven entity columns of a spot, in table order."""
     if entity is None:
         return _NO_ENTITY
     return (
@@ -33,10 +37,32 @@ def _entity_fields(entity: Entity | None) -> tuple[object, ...]:
 
 
 class Enricher:
-    """Derive the enrichment fields of spots, with an optional country file."""
+    """Derive the enrichment fields of spots, with an optional country file.
+
+    The per-call work (entity lookup, spotter base call) is memoised here, keyed by the call
+    as sent, so a call seen before costs one dictionary look-up.
+    """
 
     def __init__(self, country_file: CountryFile | None) -> None:
         self.country_file = country_file
+        self._dx: dict[str, tuple[object, ...]] = {}
+        self._spotters: dict[str, tuple[object, ...]] = {}
+
+    def _dx_fields(self, call: str) -> tuple[object, ...]:
+        if len(self._dx) >= CACHE_LIMIT:
+            self._dx.clear()
+        cf = self.country_file
+        fields = entity_fields(cf.lookup(call)) if cf is not None else _NO_ENTITY
+        self._dx[call] = fields
+        return fields
+
+    def _spotter_fields(self, call: str) -> tuple[object, ...]:
+        if len(self._spotters) >= CACHE_LIMIT:
+            self._spotters.clear()
+        cf = self.country_file
+        fields = (base_call(call), *(entity_fields(cf.lookup(call)) if cf else _NO_ENTITY))
+        self._spotters[call] = fields
+        return fields
 
     def enrich(self, spot: Spot) -> Spot:
         """Return `spot` with band, mode, locator, QSX, spotter base and both entities set."""
@@ -44,21 +70,15 @@ class Enricher:
         comment = spot.comment
         mode = detect_mode(comment, freq, spot.mode)
         locator = spot.locator
-        if locator is None and comment:
-            locator = locator_from_comment(comment)
-        lookup = self.country_file.lookup if self.country_file is not None else None
-        derived = (
-            band_for(freq),
-            base_call(spot.spotter),
-            qsx_from_comment(comment, freq) if comment else None,
-            *_entity_fields(lookup(spot.dx_call) if lookup else None),
-            *_entity_fields(lookup(spot.spotter) if lookup else None),
-        )
-        return Spot._make(
-            spot[:_MODE]
-            + (mode,)
-            + spot[_MODE + 1 : _LOCATOR]
-            + (locator,)
-            + spot[_LOCATOR + 1 : _PARSED]
-            + derived
+        qsx = None
+        # A skimmer's comment is its own report (mode, SNR, speed): no QSX, no locator.
+        if comment and not spot.is_skimmer:
+            if locator is None:
+                locator = locator_from_comment(comment)
+            qsx = qsx_from_comment(comment, freq)
+        dx = self._dx.get(spot.dx_call) or self._dx_fields(spot.dx_call)
+        spotter = self._spotters.get(spot.spotter) or self._spotter_fields(spot.spotter)
+        return _new(
+            Spot,
+            spot[:_MODE] + (mode, locator, band_for(freq), spotter[0], qsx) + dx + spotter[1:],
         )

@@ -90,12 +90,12 @@ def rbn_record(row: list[str], raw: str, node: str | None) -> Record:
         raw,
         "rbn-archive",
         node,
-        mode,
-        snr,
-        wpm,
-        bps,
-        spot_type.upper() or None,
-        True,
+        snr_db=snr,
+        wpm=wpm,
+        bps=bps,
+        spot_type=spot_type.upper() or None,
+        is_skimmer=True,
+        mode=mode,
     )
 
 

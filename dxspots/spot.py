@@ -17,7 +17,8 @@ class Spot(NamedTuple):
     """One DX spot: the fields read from the line, then the fields enrichment derives.
 
     Parsers fill the first group and leave the second at its defaults; `Enricher.enrich`
-    returns a new `Spot` with both. Field order is the column order of the `spots` table.
+    returns a new `Spot` with both. `mode` and `locator` close the first group because
+    enrichment may fill them too. Field order is the column order of the `spots` table.
     """
 
     # -- read from the line -------------------------------------------------------------
@@ -36,23 +37,23 @@ class Spot(NamedTuple):
     """Wire format: `dx`, `rbn`, `cc11`, `shdx` or `rbn-archive`."""
     node: str | None = None
     """The collector's name for the node the line came from (or the import file)."""
-    mode: str | None = None
-    """Mode: from an explicit field (RBN) after parsing; filled from comment/band plan by
-    enrichment."""
     snr_db: int | None = None
     wpm: int | None = None
     bps: int | None = None
     spot_type: str | None = None
     """Skimmer spot type: `CQ`, `DX`, `BEACON` or `NCDXF B`."""
     is_skimmer: bool = False
-    locator: str | None = None
-    """The DX station's Maidenhead locator, when the line or comment gives it."""
     spotter_locator: str | None = None
     """The spotter's locator, as AR-Cluster/DXSpider print after the time."""
     dx_state: str | None = None
     spotter_state: str | None = None
     origin_node: str | None = None
     """The node the spot entered the network at, when the format says (CC11)."""
+    mode: str | None = None
+    """Mode: from an explicit field (RBN) after parsing; filled from comment/band plan by
+    enrichment."""
+    locator: str | None = None
+    """The DX station's Maidenhead locator, when the line or comment gives it."""
     # -- derived by enrichment ----------------------------------------------------------
     band: str | None = None
     spotter_base: str | None = None
@@ -75,6 +76,8 @@ class Spot(NamedTuple):
 
 PARSED_FIELDS = Spot._fields[: Spot._fields.index("band")]
 """The fields a parser fills; the rest are enrichment's."""
+UNENRICHED = (None,) * (len(Spot._fields) - len(PARSED_FIELDS))
+"""The enrichment fields of a spot not yet enriched."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ def parse_line(line: str, received_at: datetime, node: str | None = None) -> Rec
 
 
 def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
-    if not line.strip():
+    if not line or line.isspace():
         return Other(line, received_at, "empty", node)
     if len(line) > _MAX_LINE:
         return Other(line, received_at, "too long", node)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 """How far ahead of the received time a spot may be before it is taken to be yesterday's.
@@ -19,12 +20,20 @@ _MONTHS = {
     )
 }
 _ONE_DAY = timedelta(days=1)
+_MINUTES = tuple(timedelta(minutes=minute) for minute in range(24 * 60))
+
+
+@lru_cache(maxsize=1024)
+def _midnight(day: date) -> datetime:
+    """UTC midnight of `day`, memoised: building a datetime from parts costs far more than
+    the one addition `spot_time` then needs."""
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def spot_time(hour: int, minute: int, received_at: datetime) -> datetime:
     """Combine an HH:MM with the received date, rolling back a day when it would be in
     the future by more than `FUTURE_TOLERANCE`."""
-    candidate = datetime.combine(received_at.date(), time(hour, minute), tzinfo=UTC)
+    candidate = _midnight(received_at.date()) + _MINUTES[hour * 60 + minute]
     if candidate - received_at > FUTURE_TOLERANCE:
         candidate -= _ONE_DAY
     return candidate

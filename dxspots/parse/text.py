@@ -15,6 +15,8 @@ def clean_line(line: str) -> str:
     """Strip line endings, ANSI sequences and control bytes; turn tabs and no-break spaces
     into spaces. Printable text, Latin-1 letters included, is kept as it is."""
     line = line.rstrip("\r\n")
+    if line.isprintable():  # the common case: nothing to remove (C speed)
+        return line
     if "\x1b" in line:
         line = _ANSI_RE.sub("", line)
     if not _CONTROL_CHARS.isdisjoint(line):
