@@ -155,8 +155,13 @@ def make_calls(rng: random.Random, count: int) -> list[str]:
     return sorted(calls)
 
 
-def make_lines(count: int, seed: int = 1) -> list[str]:
-    """Build `count` lines as a node would send them."""
+MIXES = {"mixed": (0.6, 0.9), "rbn": (1.0, 1.0), "human": (0.0, 1.0)}
+"""Cumulative shares of (RBN skimmer lines, + human DX de lines); the rest is other lines."""
+
+
+def make_lines(count: int, seed: int = 1, mix: str = "mixed") -> list[str]:
+    """Build `count` lines as a node would send them, in one of the `MIXES`."""
+    rbn_share, spot_share = MIXES[mix]
     rng = random.Random(seed)
     calls = make_calls(rng, 20_000)
     spotters = make_calls(rng, 2_000)
@@ -167,7 +172,7 @@ def make_lines(count: int, seed: int = 1) -> list[str]:
         mode, (low, high) = rng.choice(MODES_FREQS)
         freq = rng.uniform(low, high)
         dx = rng.choice(calls)
-        if roll < 0.6:
+        if roll < rbn_share:
             speed = (
                 f"{rng.randint(12, 40):>2} WPM"
                 if mode == "CW"
@@ -178,7 +183,7 @@ def make_lines(count: int, seed: int = 1) -> list[str]:
                 f"{rng.randint(-20, 40):>3} dB  {speed}  "
                 f"{rng.choice(['CQ', 'CQ', 'CQ', 'DX', 'BEACON']):<7} {hhmm}Z"
             )
-        elif roll < 0.9:
+        elif roll < spot_share:
             tail = rng.choice(["", "", " JO62", " WI", " FN20"])
             lines.append(
                 f"DX de {rng.choice(spotters) + ':':<10}{freq:>8.1f}  {dx:<12} "

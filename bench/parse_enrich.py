@@ -70,23 +70,26 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    lines = make_lines(args.lines)
-    country_file, which = load_country_file()
-    results: dict[str, list[float]] = {"clean": [], "parse": [], "parse+enrich": []}
-    for run in range(args.runs):
-        country_file = load_country_file()[0]  # cold lookup cache every run
-        results["clean"].append(time_clean(lines))
-        results["parse"].append(time_parse(lines))
-        results["parse+enrich"].append(time_parse_enrich(lines, country_file))
-        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in results.items()))
-    base = statistics.median(results["clean"])
-    print(f"\n{len(lines):,} lines, {args.runs} runs (median), one core, country file: {which}")
-    for key, values in results.items():
-        value = statistics.median(values)
-        print(
-            f"{key + ':':<14} {value:>10,.0f} lines/s  {1e6 / value:5.2f} us/line  "
-            f"({value / base:.2f} x clean_line)"
-        )
+    which = load_country_file()[1]
+    summary = []
+    for mix in ("mixed", "rbn", "human"):
+        lines = make_lines(args.lines, mix=mix)
+        results: dict[str, list[float]] = {"clean": [], "parse": [], "parse+enrich": []}
+        for _ in range(args.runs):
+            country_file = load_country_file()[0]  # cold lookup cache every run
+            results["clean"].append(time_clean(lines))
+            results["parse"].append(time_parse(lines))
+            results["parse+enrich"].append(time_parse_enrich(lines, country_file))
+        base = statistics.median(results["clean"])
+        print(f"\n{mix}: {len(lines):,} lines, {args.runs} runs (median), one core, {which}")
+        for key, values in results.items():
+            value = statistics.median(values)
+            print(
+                f"  {key + ':':<14} {value:>10,.0f} lines/s  {1e6 / value:5.2f} us/line  "
+                f"({value / base:.2f} x clean_line; runs {min(values):,.0f}..{max(values):,.0f})"
+            )
+        summary.append((mix, statistics.median(results["parse+enrich"])))
+    print("\nparse+enrich: " + ", ".join(f"{mix} {value:,.0f} lines/s" for mix, value in summary))
 
 
 if __name__ == "__main__":

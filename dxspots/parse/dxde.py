@@ -49,8 +49,8 @@ _ZONE_BEFORE_TIME_RE = re.compile(r"(?:^|\s\s)(\d{1,2})$")
 
 def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Other:
     """Parse a line starting `DX de `; a line that breaks the format comes back as `Other`."""
-    if "-#" in line[6:24]:
-        spot = _parse_rbn_line(line, received_at, node)
+    if "-#:" in line[6:24]:
+        spot = parse_rbn_line(line, received_at, node)
         if spot is not None:
             return spot
     match = _DX_RE.match(line)
@@ -131,7 +131,7 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
     )
 
 
-def _parse_rbn_line(line: str, received_at: datetime, node: str | None) -> Spot | None:
+def parse_rbn_line(line: str, received_at: datetime, node: str | None) -> Spot | None:
     """Read a raw RBN skimmer line by its words; None to let the general path decide.
 
     `DX de KM3T-2-#:  14100.0  CS3B  CW  24 dB  22 WPM  NCDXF B 2259Z` is most of a busy

@@ -14,7 +14,7 @@ _CONTROL_CHARS = frozenset(chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x2
 def clean_line(line: str) -> str:
     """Strip line endings, ANSI sequences and control bytes; turn tabs and no-break spaces
     into spaces. Printable text, Latin-1 letters included, is kept as it is."""
-    line = line.rstrip("\r\n")
+    line = line.rstrip("\r\n\x07\x00")  # line ending, trailing BEL beeps and NUL padding
     if line.isprintable():  # the common case: nothing to remove (C speed)
         return line
     if "\x1b" in line:
