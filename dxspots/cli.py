@@ -1,8 +1,8 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
 Subcommands: parse, import, db migrate, db status, cty update, up. Each imports what it
-needs when it runs, so `dxspots parse` does not load the database driver's pool, and the
-apps added later (collect, api, dashboard) load only with their own subcommand.
+needs when it runs, so `dxspots parse` never loads the database driver, and the apps added
+later (collect, api, dashboard) load only with their own subcommand.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dxspots.settings import Settings, SettingsError, load_settings
+from dxspots.settings import Settings, SettingsError, load_settings, unknown_settings
 
 if TYPE_CHECKING:
     import psycopg
@@ -104,21 +105,16 @@ def load_enricher(settings: Settings) -> Enricher:
 def writer_dsn(settings: Settings) -> Iterator[str]:
     """Yield the writer DSN: the configured one, or the local server in the data directory.
 
-    A local server that is not running is started for the command and stopped after it.
+    The local server is started if it is not running, and stopped when the last command
+    using it ends (`LocalServer.session`).
     """
     if settings.database_url is not None:
         yield settings.database_url
         return
     from dxspots.db.localserver import LocalServer
 
-    server = LocalServer(settings.data_dir / "postgres")
-    was_running = server.running()
-    server.start()
-    try:
-        yield server.dsn
-    finally:
-        if not was_running:
-            server.stop()
+    with LocalServer(settings.data_dir / "postgres").session() as dsn:
+        yield dsn
 
 
 def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -136,6 +132,8 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
     from dxspots.recordio import write_csv, write_jsonl
     from dxspots.spot import Spot
 
+    if args.file != "-" and not Path(args.file).is_file():
+        raise CommandError(f"no such file: {args.file}")
     enricher = load_enricher(settings)
     received = args.received_at or datetime.now(UTC)
     stream = (
@@ -158,7 +156,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     from dxspots.db.migrate import migrate
     from dxspots.db.writer import SpotWriter
-    from dxspots.importer import ImportSummary, import_file
+    from dxspots.importer import ImportSummary, import_file, input_size
 
     for path in args.files:
         if not path.is_file():
@@ -168,7 +166,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     with writer_dsn(settings) as dsn, _connect(dsn) as conn:
         migrate(conn)
         writer = SpotWriter(conn)
-        total = sum(path.stat().st_size for path in args.files)
+        total = sum(input_size(path) for path in args.files)
         with tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
             for path in args.files:
                 mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -181,6 +179,13 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     progress=bar.update,
                     summary=summary,
                 )
+    if summary.undated:
+        when = "--received-at" if args.received_at else "each file's modification time"
+        print(
+            f"{summary.undated} log lines had no timestamp: their HHMMZ times were dated from "
+            f"{when}. Import them again with the same --received-at to avoid new copies.",
+            file=sys.stderr,
+        )
     print(
         f"lines read: {summary.lines}\nspots: {summary.spots} ({summary.spots_new} new, "
         f"{summary.duplicates} duplicates)\nWWV/WCY reports: {summary.reports}\n"
@@ -240,13 +245,13 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     with writer_dsn(settings) as dsn:
         with _connect(dsn) as conn:
             applied = migrate(conn)
-        where = (
-            "configured server"
-            if settings.database_url
-            else f"local server in {settings.data_dir / 'postgres'}"
-        )
-        print(f"database: {where}, {len(applied)} migration(s) applied, schema up to date")
-        print(f"  DXSPOTS_DATABASE_URL={dsn}" if not settings.database_url else "")
+        if settings.database_url:
+            print(f"database: configured server, {len(applied)} migration(s) applied")
+        else:
+            print(
+                f"database: local server in {settings.data_dir / 'postgres'}, "
+                f"{len(applied)} migration(s) applied\n  DXSPOTS_DATABASE_URL={dsn}"
+            )
         print(
             "not there yet: the collector, the API and the dashboard come with their own\n"
             "issues; `dxspots import FILE` loads saved cluster logs meanwhile.\n"
@@ -274,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in unknown_settings(os.environ):
+        log.warning("%s is not a dxspots setting and is ignored (docs/configuration.md)", name)
     try:
         return COMMANDS[args.command](args, settings)
     except CommandError as error:
@@ -284,10 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # the outermost loop: log it, never a traceback to the user
+        import psycopg
+
         from dxspots.db.localserver import LocalServerError
 
         if isinstance(error, LocalServerError):
             print(f"dxspots: {error}", file=sys.stderr)
+            return 1
+        if isinstance(error, psycopg.Error):
+            print(f"dxspots: database error: {str(error).strip()}", file=sys.stderr)
             return 1
         log.debug("unexpected error", exc_info=True)
         print(f"dxspots: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)

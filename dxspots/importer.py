@@ -1,16 +1,20 @@
 """Load saved cluster output into the database: telnet logs and RBN daily archives.
 
-A telnet log is read line by line through the same parser as the live collector. Lines may
-carry a timestamp prefix (ISO 8601, or DXSpider's debug log `05Jul2020@22:59:31 (chan) <- I
-NODE`), which becomes the received time; otherwise the file's own received time is used.
-The Reverse Beacon Network's archive CSV (zipped or not) is recognised by its header.
-Re-running an import doubles nothing: the writer's dedupe drops what is already stored.
+A telnet log is read line by line (split on LF only, as a node's stream is) through the same
+parser as the live collector. Lines may carry a timestamp prefix (ISO 8601 with any UTC
+offset, or DXSpider's debug log `05Jul2020@22:59:31 (chan) <- I NODE`), which becomes the
+received time; otherwise the caller's default is used (the CLI: `--received-at`, else the
+file's modification time). The Reverse Beacon Network's archive CSV (zipped or not) is
+recognised by its header. Re-running an import doubles nothing as long as the received time
+of lines without a timestamp is the same both times: the writer's dedupe drops what is
+already stored.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -21,33 +25,33 @@ from typing import IO
 
 from dxspots.db.writer import IGNORED_REASONS, SpotWriter
 from dxspots.enrich import Enricher
-from dxspots.parse import parse_line
+from dxspots.parse import clean_line, parse_line
+from dxspots.parse.fields import call_token, frequency
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
 
 RBN_HEADER = "callsign,de_pfx,de_cont,freq,band,dx,dx_pfx,dx_cont,mode,db,date,speed,tx_mode"
-_ISO_PREFIX_RE = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?)(?:Z|\+00:?00)?\s+(.*)$")
-_SPIDER_PREFIX_RE = re.compile(r"(\d\d[A-Z][a-z]{2}\d{4})@(\d\d:\d\d:\d\d) \(\w+\) <- I \S+ (.*)$")
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of an import file with its received time."""
-
-    number: int
-    text: str
-    received_at: datetime
+_ISO_PREFIX_RE = re.compile(
+    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+(.*)$", re.ASCII
+)
+_SPIDER_PREFIX_RE = re.compile(
+    r"(\d\d[A-Z][a-z]{2}\d{4})@(\d\d:\d\d:\d\d) \(\w+\) <- I \S+ (.*)$", re.ASCII
+)
+_SNR_RANGE = range(-99, 100)
+_SPEED_RANGE = range(1000)
 
 
 def split_prefix(text: str, default: datetime) -> tuple[str, datetime]:
     """Take a known timestamp prefix off a logged line; return the line and its time."""
-    if text[:2].isdigit():
+    if text[:2].isdecimal():
         iso = _ISO_PREFIX_RE.match(text)
         if iso is not None:
             try:
-                moment = datetime.fromisoformat(iso[1].replace(" ", "T")).replace(tzinfo=UTC)
+                moment = datetime.fromisoformat(iso[1].replace(" ", "T"))
             except ValueError:
                 return text, default
-            return iso[2], moment
+            if moment.tzinfo is None:
+                return iso[2], moment.replace(tzinfo=UTC)
+            return iso[2], moment.astimezone(UTC)
         spider = _SPIDER_PREFIX_RE.match(text)
         if spider is not None:
             try:
@@ -58,22 +62,31 @@ def split_prefix(text: str, default: datetime) -> tuple[str, datetime]:
     return text, default
 
 
-def rbn_record(row: list[str], raw: str, node: str | None) -> Record:
-    """Turn one RBN archive row into a spot (or `Other` when a field is unreadable)."""
+def rbn_record(line: str, node: str | None, default: datetime) -> Record:
+    """Turn one RBN archive CSV row into a spot, or `Other` (received at `default`) when a
+    field is unreadable or out of range."""
+    raw = clean_line(line)
     try:
-        (callsign, _, _, freq, _, dx, _, _, spot_type, db, date, speed, tx_mode) = row
+        row = next(csv.reader([line]))
+        (callsign, _, _, freq_text, _, dx, _, _, type_text, db, date, speed, tx_mode) = row
         moment = datetime.fromisoformat(date).replace(tzinfo=UTC)
-        freq_khz = float(freq)
         snr = int(db)
         speed_value = int(speed) if speed.strip() else None
-    except ValueError:
-        return Other(raw, datetime.now(UTC), "bad rbn row", node)
-    spotter = callsign.upper()
+    except (ValueError, csv.Error, StopIteration):
+        return Other(raw, default, "bad rbn row", node)
+    freq = frequency(freq_text.strip())
+    spotter = call_token(callsign.strip())
+    dx_call = call_token(dx.strip())
+    mode = tx_mode.strip().upper() or None
+    spot_type = type_text.strip().upper() or None
+    if (
+        freq is None or spotter is None or dx_call is None or snr not in _SNR_RANGE
+        or (speed_value is not None and speed_value not in _SPEED_RANGE)
+        or (mode is not None and not mode.isalnum()) or len(spot_type or "") > 8
+    ):  # fmt: skip
+        return Other(raw, moment, "bad rbn row", node)
     if not spotter.endswith("-#"):
         spotter += "-#"  # the live feed's form, so archive and live rows dedupe
-    mode = tx_mode.upper() or None
-    wpm = speed_value if mode == "CW" else None
-    bps = speed_value if mode != "CW" else None
     unit = "WPM" if mode == "CW" else "BPS"
     comment = " ".join(
         part
@@ -82,8 +95,8 @@ def rbn_record(row: list[str], raw: str, node: str | None) -> Record:
     )
     return Spot(
         moment.replace(second=0, microsecond=0),
-        freq_khz,
-        dx.upper(),
+        freq,
+        dx_call,
         spotter,
         comment,
         moment,
@@ -91,12 +104,20 @@ def rbn_record(row: list[str], raw: str, node: str | None) -> Record:
         "rbn-archive",
         node,
         snr_db=snr,
-        wpm=wpm,
-        bps=bps,
-        spot_type=spot_type.upper() or None,
+        wpm=speed_value if mode == "CW" else None,
+        bps=speed_value if mode != "CW" else None,
+        spot_type=spot_type,
         is_skimmer=True,
         mode=mode,
     )
+
+
+def input_size(path: Path) -> int:
+    """The number of bytes `read_records` will read: a zip's members uncompressed."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    return path.stat().st_size
 
 
 def _open_texts(path: Path) -> Iterator[IO[str]]:
@@ -106,32 +127,10 @@ def _open_texts(path: Path) -> Iterator[IO[str]]:
             for member in archive.namelist():
                 if not member.endswith("/"):
                     with archive.open(member) as raw:
-                        yield io.TextIOWrapper(raw, encoding="latin-1", newline="")
+                        yield io.TextIOWrapper(raw, encoding="latin-1", newline="\n")
     else:
-        with path.open(encoding="latin-1", newline="") as stream:
+        with path.open(encoding="latin-1", newline="\n") as stream:
             yield stream
-
-
-def read_records(
-    path: Path, default_received: datetime, node: str | None, progress: Callable[[int], object]
-) -> Iterator[Record]:
-    """Yield one record per line of a log or RBN archive, calling `progress(bytes)` as it goes."""
-    for stream in _open_texts(path):
-        first = stream.readline()
-        is_rbn = first.strip().lower().startswith(RBN_HEADER)
-        progress(len(first))
-        if not is_rbn and first:
-            body, received = split_prefix(first.rstrip("\r\n"), default_received)
-            yield parse_line(body, received, node)
-        for text in stream:
-            progress(len(text))
-            line = text.rstrip("\r\n")
-            if is_rbn:
-                if line:
-                    yield rbn_record(next(csv.reader([line])), line, node)
-            else:
-                body, received = split_prefix(line, default_received)
-                yield parse_line(body, received, node)
 
 
 @dataclass(slots=True)
@@ -139,6 +138,8 @@ class ImportSummary:
     """What an import read and stored."""
 
     lines: int = 0
+    undated: int = 0
+    """Log lines without a timestamp prefix: their date is the default received time's."""
     spots: int = 0
     spots_new: int = 0
     duplicates: int = 0
@@ -146,6 +147,33 @@ class ImportSummary:
     announcements: int = 0
     rejected: int = 0
     other: int = 0
+
+
+def read_records(
+    path: Path,
+    default_received: datetime,
+    node: str | None,
+    progress: Callable[[int], object],
+    summary: ImportSummary,
+) -> Iterator[Record]:
+    """Yield one record per line of a log or RBN archive, calling `progress(bytes)` as it
+    goes and counting lines without a timestamp in `summary.undated`."""
+    for stream in _open_texts(path):
+        first = stream.readline()
+        if first.strip().lower().startswith(RBN_HEADER):
+            progress(len(first))
+            for text in stream:
+                progress(len(text))
+                line = text.rstrip("\r\n")
+                if line:
+                    yield rbn_record(line, node, default_received)
+            continue
+        for text in itertools.chain((first,) if first else (), stream):
+            progress(len(text))
+            body, received = split_prefix(text.rstrip("\r\n"), default_received)
+            if received is default_received:
+                summary.undated += 1
+            yield parse_line(body, received, node)
 
 
 BATCH_SIZE = 5000
@@ -163,7 +191,7 @@ def import_file(
 ) -> None:
     """Parse, enrich and write one file in batches, adding its counts to `summary`."""
     batch: list[Record] = []
-    for parsed in read_records(path, default_received, node, progress):
+    for parsed in read_records(path, default_received, node, progress, summary):
         summary.lines += 1
         record = parsed
         if isinstance(parsed, Spot):

@@ -22,20 +22,26 @@ def record_dict(record: Record) -> dict[str, Any]:
     if isinstance(record, Spot):
         values: dict[str, Any] = record._asdict()
     else:
-        values = {f.name: getattr(record, f.name) for f in fields(record)}
-        values.pop("kind", None)
+        values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "extra"}
+        kind = values.pop("kind", None)
+        if isinstance(record, Announcement):
+            values["message_kind"] = kind  # all, local, wx or talk
     return {
         key: iso(value) if isinstance(value, datetime) else value for key, value in values.items()
     }
 
 
-CSV_COLUMNS: tuple[str, ...] = ("line", "kind", *Spot._fields) + tuple(
-    dict.fromkeys(
+CSV_COLUMNS: tuple[str, ...] = (
+    "line",
+    "kind",
+    *Spot._fields,
+    *dict.fromkeys(
         f.name
         for cls in (SolarReport, Announcement, Other)
         for f in fields(cls)
         if f.name not in Spot._fields and f.name not in ("kind", "extra")
-    )
+    ),
+    "message_kind",
 )
 """One header for every kind of record; fields a kind does not have are left empty."""
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "DXSPOTS_"
 PLACEHOLDER_CALLS = frozenset({"N0CALL", "NOCALL", "MYCALL", "CALLSIGN", "YOURCALL", "XX0XX"})
-_CALL_RE = re.compile(r"^[A-Z0-9]{1,4}(?:/[A-Z0-9]{1,8})?[0-9][A-Z0-9/-]{0,12}$|^[A-Z0-9/]{3,15}$")
+# Letters, digits and `/` (portable forms), an optional SSID; at least one letter and one
+# digit, as every amateur callsign has.
+_CALL_RE = re.compile(r"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9/]{3,15}(?:-[0-9]{1,2})?", re.ASCII)
 _HOST_PORT_RE = re.compile(r"^(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})$")
 
 
@@ -67,7 +71,7 @@ def check_callsign(value: str | None) -> str | None:
     call = value.strip().upper()
     if call in PLACEHOLDER_CALLS:
         raise ValueError(f"{call} is a placeholder; set your own callsign")
-    if not _CALL_RE.match(call):
+    if not _CALL_RE.fullmatch(call):
         raise ValueError(f"{call!r} does not look like an amateur radio callsign")
     return call
 
@@ -106,6 +110,11 @@ class Settings(BaseSettings):
     def _callsign(cls, value: str | None) -> str | None:
         return check_callsign(value)
 
+    @field_validator("cty_path", mode="before")
+    @classmethod
+    def _optional_path(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url", "read_database_url")
     @classmethod
     def _dsn(cls, value: str | None) -> str | None:
@@ -134,6 +143,22 @@ def describe_errors(error: ValidationError) -> str:
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"{name}{where}: {message}")
     return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def unknown_settings(environ: Mapping[str, str], env_file: Path = Path(".env")) -> list[str]:
+    """Name the `DXSPOTS_*` variables, in `environ` or the `.env` file, that are no setting.
+
+    pydantic-settings ignores them; entry points warn, since most are misspelt settings.
+    """
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    names = set(environ)
+    if env_file.is_file():
+        names |= {key for key in dotenv_values(env_file) if key}
+    return sorted(
+        name for name in names
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+        and not name.upper().startswith(ENV_PREFIX + "TEST_")
+    )  # fmt: skip
 
 
 def load_settings(**overrides: Any) -> Settings:

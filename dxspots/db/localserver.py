@@ -11,6 +11,7 @@ on a free port remembered in the folder, with a generated password (scram-sha-25
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import pwd
@@ -19,6 +20,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -51,6 +53,13 @@ def find_pg_bin() -> Path:
         "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install them "
         "(Debian: apt-get install postgresql) or set DXSPOTS_DATABASE_URL to a running server."
     )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from the first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _free_port() -> int:
@@ -156,13 +165,12 @@ class LocalServer:
         self._check_reachable()
         password = secrets.token_urlsafe(24)
         pwfile = self.root / "initdb-password"
-        pwfile.write_text(password + "\n")
+        _write_private(pwfile, password + "\n")
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         if self._run_as is not None:
             record = pwd.getpwnam(self._run_as)
             for path in (pwfile, self.pgdata):
                 os.chown(path, record.pw_uid, record.pw_gid)
-        pwfile.chmod(0o600)
         try:
             result = self._run(
                 "initdb",
@@ -181,9 +189,7 @@ class LocalServer:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise LocalServerError(f"initdb failed:\n{result.stderr.strip()}")
-        secret = self.root / "password"
-        secret.write_text(password + "\n")
-        secret.chmod(0o600)
+        _write_private(self.root / "password", password + "\n")
         log.info("created a PostgreSQL cluster in %s", self.pgdata)
 
     def start(self) -> None:
@@ -235,6 +241,46 @@ class LocalServer:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,))
             if exists.fetchone() is None:
                 conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[str]:
+        """Use the server for a while: start it if needed and yield the DSN.
+
+        Several commands may share the server (`dxspots up` in one terminal, an import in
+        another). Each holds a shared lock on `root/users.lock` while it uses the server;
+        the last one to leave stops it. Starting and stopping are serialised by
+        `root/control.lock`, so two commands never race to start or stop it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "users.lock", "a") as users:
+            with self._control():
+                fcntl.flock(users, fcntl.LOCK_SH)
+                try:
+                    self.start()
+                except BaseException:
+                    fcntl.flock(users, fcntl.LOCK_UN)
+                    self._stop_if_unused()
+                    raise
+            try:
+                yield self.dsn
+            finally:
+                with self._control():
+                    fcntl.flock(users, fcntl.LOCK_UN)
+                    self._stop_if_unused()
+
+    @contextlib.contextmanager
+    def _control(self) -> Iterator[None]:
+        with open(self.root / "control.lock", "a") as control:
+            fcntl.flock(control, fcntl.LOCK_EX)
+            yield
+
+    def _stop_if_unused(self) -> None:
+        with open(self.root / "users.lock", "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # someone else still uses the server
+            self.stop()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown); do nothing if it is not running."""

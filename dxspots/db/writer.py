@@ -1,7 +1,8 @@
 """The one write path: batches of records into PostgreSQL.
 
-Spots go in with COPY into a session temp table, then one `INSERT ... SELECT ... ON
-CONFLICT DO NOTHING` into `spots`, so a batch costs two round trips however large it is and
+Spots go in with binary COPY into a session temp table, then one `INSERT ... SELECT ... ON
+CONFLICT DO NOTHING` into `spots`, so a batch of spots costs two statements however large it
+is (plus one per month not seen before, and the staging table once per connection), and
 duplicates (the same spot from another node, or back-filled again) are dropped by the
 database, which counts them. WWV/WCY reports and announcements dedupe the same way; lines
 that looked like records but could not be read are kept in `rejected_lines`. Each batch is

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from dxspots.parse.cc11 import parse_cc11
-from dxspots.parse.dxde import parse_dx_de, parse_rbn_line
+from dxspots.parse.dxde import parse_dx_de
 from dxspots.parse.messages import parse_announcement, parse_talk
 from dxspots.parse.shdx import SHDX_RE, parse_shdx
 from dxspots.parse.solar import parse_solar, parse_solar_history
@@ -34,14 +34,10 @@ def parse_line(line: str, received_at: datetime, node: str | None = None) -> Rec
         if line[:6] == "DX de " and len(line) <= _MAX_LINE:
             text = line.rstrip("\r\n\x07\x00")
             if text.isprintable():
-                if "-#:" in text[6:24]:
-                    spot = parse_rbn_line(text, received_at, node)
-                    if spot is not None:
-                        return spot
                 return parse_dx_de(text, received_at, node)
         return _dispatch(clean_line(line), received_at, node)
     except Exception as error:  # pragma: no cover - a bug here must not lose the line
-        return Other(line, received_at, f"parser error: {type(error).__name__}", node)
+        return Other(clean_line(line), received_at, f"parser error: {type(error).__name__}", node)
 
 
 def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
@@ -64,7 +60,7 @@ def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
             return talk if talk is not None else result
         return result
     first = line[0]
-    if first == " " or first.isdigit():
+    if first == " " or first.isdecimal():
         shdx = SHDX_RE.match(line)
         if shdx is not None:
             return parse_shdx(shdx, line, received_at, node)

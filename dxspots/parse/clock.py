@@ -8,8 +8,8 @@ from functools import lru_cache
 FUTURE_TOLERANCE = timedelta(minutes=10)
 """How far ahead of the received time a spot may be before it is taken to be yesterday's.
 
-Node clocks drift by a minute or two; a spot sent at 2359Z and received at 0000Z must not
-land almost a day in the future.
+Node clocks drift by a minute or two: a spot sent at 2359Z and received at 0000Z is
+yesterday's, and one stamped 0000Z by a fast clock and received at 2358Z is tomorrow's.
 """
 
 _MONTHS = {
@@ -31,17 +31,20 @@ def _midnight(day: date) -> datetime:
 
 
 def spot_time(hour: int, minute: int, received_at: datetime) -> datetime:
-    """Combine an HH:MM with the received date, rolling back a day when it would be in
-    the future by more than `FUTURE_TOLERANCE`."""
+    """Combine an HH:MM with the received date: the moment nearest the received time that
+    is at most `FUTURE_TOLERANCE` after it (yesterday's, today's or tomorrow's)."""
     candidate = _midnight(received_at.date()) + _MINUTES[hour * 60 + minute]
-    if candidate - received_at > FUTURE_TOLERANCE:
-        candidate -= _ONE_DAY
+    ahead = candidate - received_at
+    if ahead > FUTURE_TOLERANCE:
+        return candidate - _ONE_DAY
+    if ahead <= FUTURE_TOLERANCE - _ONE_DAY:
+        return candidate + _ONE_DAY
     return candidate
 
 
 def parse_hhmm(text: str) -> tuple[int, int] | None:
     """Read `HHMM` (digits only); None when it is not a valid time of day."""
-    if len(text) != 4 or not text.isdigit():
+    if len(text) != 4 or not text.isdecimal():
         return None
     hour, minute = int(text[:2]), int(text[2:])
     if hour > 23 or minute > 59:
@@ -55,7 +58,7 @@ def parse_cluster_date(text: str, received_at: datetime) -> date | None:
     Returns None for anything that is not a real calendar date.
     """
     parts = text.split("-")
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
+    if len(parts) not in (2, 3) or not parts[0].isdecimal():
         return None
     month = _MONTHS.get(parts[1].upper())
     if month is None:
@@ -63,7 +66,7 @@ def parse_cluster_date(text: str, received_at: datetime) -> date | None:
     day = int(parts[0])
     try:
         if len(parts) == 3:
-            if not parts[2].isdigit() or len(parts[2]) != 4:
+            if not parts[2].isdecimal() or len(parts[2]) != 4:
                 return None
             return date(int(parts[2]), month, day)
         guess = date(received_at.year, month, day)

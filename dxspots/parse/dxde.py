@@ -14,7 +14,6 @@ from datetime import datetime
 
 from dxspots.parse.clock import spot_time
 from dxspots.parse.fields import (
-    LOCATOR_RE,
     TWO_DIGITS,
     call_token,
     frequency,
@@ -25,7 +24,8 @@ from dxspots.spot import UNENRICHED, Other, Spot
 
 # One pass over the whole line. The comment is greedy, so the time taken is the last
 # `HHMMZ` that is followed by at most one more word: a time inside the comment ("QRV 1200Z")
-# stays in the comment.
+# stays in the comment. That word must be one nodes put there (a grid, a state, a zone);
+# anything else means the line was cut short and its time is unknown.
 _DX_RE = re.compile(
     r"DX de ([^\s:]+):?\s*(\d+(?:\.\d*)?)\s+(\S+)(.*)\s(\d\d)(\d\d)Z(?:\s+(\S+))?\s*$"
 )
@@ -41,18 +41,12 @@ _RBN_RE = re.compile(
 _RBN_CURATED_RE = re.compile(
     r"([A-Z][A-Z0-9]{1,7})\s+([-+]?\d{1,3})dB\s+Q:\d+[*+]*(?:\s+Z:[\d,]+)?"
 )
-_SPEED_UNITS = frozenset({"WPM", "BPS"})
-_SPOT_TYPES = frozenset({"CQ", "DX", "BEACON", "NCDXF B"})
 _new = tuple.__new__  # builds a Spot without NamedTuple's keyword-handling __new__
-_ZONE_BEFORE_TIME_RE = re.compile(r"(?:^|\s\s)(\d{1,2})$")
+_ZONE_BEFORE_TIME_RE = re.compile(r"(?:^|\s\s)(\d{1,2})\s*$")
 
 
 def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Other:
     """Parse a line starting `DX de `; a line that breaks the format comes back as `Other`."""
-    if "-#:" in line[6:24]:
-        spot = parse_rbn_line(line, received_at, node)
-        if spot is not None:
-            return spot
     match = _DX_RE.match(line)
     if match is None:
         return Other(line, received_at, _why_not(line), node)
@@ -67,19 +61,19 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
     hour, minute = TWO_DIGITS[hour_text], TWO_DIGITS[minute_text]
     if hour > 23 or minute > 59:
         return Other(line, received_at, "bad time", node)
-    comment = comment.strip()
 
-    spotter_locator = spotter_state = dx_state = None
+    spotter_locator = spotter_state = None
     if tail is not None:
-        if tail.isdigit() and len(tail) <= 2:
+        if tail.isdecimal() and len(tail) <= 2:
             # DXSpider `set/dxcq`: the DX's CQ zone before the time, the spotter's after.
             zone = _ZONE_BEFORE_TIME_RE.search(comment)
             if zone is not None:
-                comment = comment[: zone.start()].rstrip()
+                comment = comment[: zone.start()]
         else:
             spotter_locator, spotter_state = tail_fields(tail)
-    if comment:
-        comment, dx_state = split_state_before_time(comment)
+            if spotter_locator is None and spotter_state is None:
+                return Other(line, received_at, "no time", node)
+    comment, dx_state = split_state_before_time(comment)
 
     is_skimmer = spotter.endswith("-#")
     mode = snr = wpm = bps = spot_type = locator = None
@@ -123,78 +117,6 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
             spotter_locator,
             dx_state,
             spotter_state,
-            None,
-            mode,
-            locator,
-        )
-        + UNENRICHED,
-    )
-
-
-def parse_rbn_line(line: str, received_at: datetime, node: str | None) -> Spot | None:
-    """Read a raw RBN skimmer line by its words; None to let the general path decide.
-
-    `DX de KM3T-2-#:  14100.0  CS3B  CW  24 dB  22 WPM  NCDXF B 2259Z` is most of a busy
-    feed, and splitting it on white space is several times cheaper than a regular
-    expression. Anything unusual is left to the general path. The comment keeps the words
-    with single spaces.
-    """
-    words = line.split()
-    end = len(words) - 1  # the time
-    if end < 7 or end > 12 or words[0] != "DX" or not words[2].endswith("-#:"):
-        return None
-    if words[6] == "dB":
-        mode, snr_text, at = None, words[5], 7
-    elif words[7] == "dB" and words[5].isalnum():
-        mode, snr_text, at = words[5], words[6], 8
-    else:
-        return None
-    wpm = bps = locator = spot_type = None
-    if at < end - 1 and words[at + 1] in _SPEED_UNITS and words[at].isdigit():
-        if words[at + 1] == "WPM":
-            wpm = int(words[at])
-        else:
-            bps = int(words[at])
-        at += 2
-    elif at < end and len(words[at]) in (4, 6) and LOCATOR_RE.fullmatch(words[at]):
-        locator = words[at].upper()
-        at += 1
-    if at < end:
-        spot_type = " ".join(words[at:end])
-        if spot_type not in _SPOT_TYPES:
-            return None
-    time_text = words[end]
-    freq = frequency(words[3])
-    spotter = call_token(words[2][:-1])
-    dx_call = call_token(words[4])
-    hour = TWO_DIGITS.get(time_text[:2], 99)
-    minute = TWO_DIGITS.get(time_text[2:4], 99)
-    if (
-        len(time_text) != 5 or time_text[4] != "Z" or hour > 23 or minute > 59
-        or freq is None or spotter is None or dx_call is None
-        or not snr_text.lstrip("-+").isdigit() or len(snr_text) > 4
-    ):  # fmt: skip
-        return None
-    return _new(
-        Spot,
-        (
-            spot_time(hour, minute, received_at),
-            freq,
-            dx_call,
-            spotter,
-            " ".join(words[5:end]),
-            received_at,
-            line,
-            "rbn",
-            node,
-            int(snr_text),
-            wpm,
-            bps,
-            spot_type,
-            True,
-            None,
-            None,
-            None,
             None,
             mode,
             locator,

@@ -124,14 +124,12 @@ def tail_fields(tail: str) -> tuple[str | None, str | None]:
 
 
 def split_state_before_time(comment: str) -> tuple[str, str | None]:
-    """Split AR-Cluster's DX state off the end of a comment (`... SORRY QSB    OH`).
+    """Split AR-Cluster's DX state off a comment as it stood before the time, unstripped.
 
-    Only a known two-letter code standing after a gap of two or more spaces counts, so
-    words at the end of ordinary comments stay where they are.
+    AR-Cluster prints the DX's state in the last two columns before the time (`... SORRY
+    QSB    OH 0011Z`): only a known code there, after a gap of two or more spaces, counts.
+    Returns the stripped comment and the state.
     """
-    if len(comment) < 4 or comment[-3] != " " or comment[-4] != " ":
-        return comment, None
-    code = comment[-2:]
-    if code not in STATES:
-        return comment, None
-    return comment[:-2].rstrip(), code
+    if len(comment) < 4 or comment[-4:-2] != "  " or comment[-2:] not in STATES:
+        return comment.strip(), None
+    return comment[:-2].strip(), comment[-2:]

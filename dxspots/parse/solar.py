@@ -4,9 +4,9 @@ rows `sh/wwv` and `sh/wcy` print."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
-from dxspots.parse.clock import at_time, parse_cluster_date
+from dxspots.parse.clock import at_time, parse_cluster_date, spot_time
 from dxspots.parse.fields import call_token
 from dxspots.spot import Other, SolarReport
 
@@ -24,11 +24,10 @@ WCY_HISTORY_RE = re.compile(
 _RANGES = {"sfi": (0, 999), "a_index": (0, 400), "k_index": (0, 9), "expk": (0, 9), "r": (0, 999)}
 _WCY_KEYS = {"K": "k_index", "EXPK": "expk", "A": "a_index", "R": "r", "SFI": "sfi"}
 _WCY_WORDS = {"SA": "sa", "GMF": "gmf", "AU": "aurora"}
-_FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 def _number(name: str, text: str) -> int | None:
-    if not text.isdigit():
+    if not text.isdecimal():
         return None
     value = int(text)
     low, high = _RANGES[name]
@@ -38,12 +37,7 @@ def _number(name: str, text: str) -> int | None:
 def _report_time(hour_text: str | None, received_at: datetime) -> datetime:
     if hour_text is None or int(hour_text) > 23:
         return received_at.replace(minute=0, second=0, microsecond=0)
-    candidate = datetime.combine(received_at.date(), datetime.min.time(), tzinfo=UTC).replace(
-        hour=int(hour_text)
-    )
-    if candidate - received_at > _FUTURE_TOLERANCE:
-        candidate -= timedelta(days=1)
-    return candidate
+    return spot_time(int(hour_text), 0, received_at)
 
 
 def parse_solar(line: str, received_at: datetime, node: str | None) -> SolarReport | Other:

@@ -67,31 +67,6 @@ def test_parse_fields_of_a_spot(cty_env: dict[str, str]) -> None:
     line = "DX de KM3T-2-#:  14100.0  CS3B           CW    24 dB  22 WPM  NCDXF B 2259Z\n"
     result = run("parse", "--received-at", "2026-11-27T23:00:00Z", env=cty_env, stdin=line)
     (row,) = [json.loads(line) for line in result.stdout.splitlines()]
-    required = {
-        "spotter",
-        "dx_call",
-        "freq_khz",
-        "spot_time",
-        "band",
-        "mode",
-        "comment",
-        "snr_db",
-        "wpm",
-        "spot_type",
-        "is_skimmer",
-        "locator",
-        "dx_entity",
-        "dx_adif",
-        "dx_continent",
-        "dx_cq_zone",
-        "dx_itu_zone",
-        "spotter_entity",
-        "spotter_adif",
-        "spotter_continent",
-        "spotter_cq_zone",
-        "spotter_itu_zone",
-    }
-    assert required <= row.keys()
     assert (row["kind"], row["mode"], row["snr_db"], row["wpm"], row["spot_type"]) == (
         "spot",
         "CW",
@@ -127,6 +102,26 @@ def test_parse_without_country_file_warns_once_and_runs(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stderr.count("no country file") == 1
     assert "dxspots cty update" in result.stderr
+
+
+def test_parse_missing_file_is_a_clear_error() -> None:
+    result = run("parse", "/nonexistent.log")
+    assert result.returncode == 1 and "no such file: /nonexistent.log" in result.stderr
+
+
+def test_parse_announcement_says_which_kind(cty_env: dict[str, str]) -> None:
+    result = run("parse", env=cty_env, stdin="To LOCAL de IW5CLM: off\nWX de VA3SAE: sunny\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["kind"], r["message_kind"]) for r in rows] == [
+        ("announcement", "local"),
+        ("announcement", "wx"),
+    ]
+
+
+def test_misspelt_setting_is_warned_about() -> None:
+    result = run("parse", stdin="", env={"DXSPOTS_DATABSE_URL": "postgresql://x"})
+    assert result.returncode == 0
+    assert "DXSPOTS_DATABSE_URL is not a dxspots setting" in result.stderr
 
 
 def test_bad_setting_stops_with_a_message_naming_it() -> None:
@@ -213,6 +208,37 @@ def test_import_rbn_archive_zip_and_plain(
     assert spots[0][0] == "K1TTT-#" and spots[0][1].isoformat() == "2019-07-20T14:24:00+00:00"
     assert spots[0][2:] == ("CW", 17, None, 14, "CQ", "rbn-archive", True)
     assert spots[1][2:5] == ("RTTY", None, 45)
+    # Again: nothing new, and the broken row (one per file) is not stored a second time.
+    again = run("import", str(archive), env=env)
+    assert "spots: 2 (0 new, 2 duplicates)" in again.stdout
+    with psycopg.connect(db_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM rejected_lines").fetchone() == (2,)
+
+
+def test_import_log_with_offsets_and_lone_carriage_returns(
+    db_dsn: str, cty_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "cr.log"
+    log.write_bytes(
+        b"2026-11-27T10:13:05+01:00 DX de W4LT:  14204.0  EA3HSO  tnx\r QSO   0913Z\n"
+        b"2026-11-27 09:14:00 DX de K1ABC:  7025.0  DL1ABC  cq   0914Z\n"
+    )
+    result = run("import", str(log), env=cty_env | {"DXSPOTS_DATABASE_URL": db_dsn})
+    assert "spots: 2 (2 new, 0 duplicates)" in result.stdout, result.stdout + result.stderr
+    assert "no timestamp" not in result.stderr
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute("SELECT comment, received_at FROM spots ORDER BY freq_khz").fetchall()
+    assert rows[1][0] == "tnx QSO" and rows[1][1].isoformat() == "2026-11-27T09:13:05+00:00"
+
+
+def test_import_warns_when_lines_have_no_timestamp(
+    db_dsn: str, cty_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "plain.log"
+    log.write_text("DX de K1ABC:  7025.0  DL1ABC  cq   0914Z\n")
+    result = run("import", str(log), env=cty_env | {"DXSPOTS_DATABASE_URL": db_dsn})
+    assert "1 log lines had no timestamp" in result.stderr
+    assert "modification time" in result.stderr
 
 
 def test_import_dxspider_debug_log_uses_its_timestamps(

@@ -164,3 +164,54 @@ def test_writer_role_can_write_and_create_partitions(db_dsn: str) -> None:
         with psycopg.connect(db_dsn, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {login}")
             admin.execute(f"DROP ROLE {login}")
+
+
+def test_frequencies_that_round_to_the_same_tenth_are_one_spot(db_dsn: str) -> None:
+    writer = SpotWriter(psycopg.connect(db_dsn))
+    result = writer.write([make_spot(1, freq=14025.96), make_spot(1, freq=14026.0, node="b")])
+    assert (result.spots_new, result.spots_duplicate) == (1, 1)
+
+
+def test_very_long_rejected_lines_and_announcements_are_kept(db_dsn: str) -> None:
+    import random
+
+    noise = "".join(
+        random.Random(1).choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(4000)
+    )
+    lines = ["DX de " + noise, "To ALL de DL1ABC: " + noise]
+    result = SpotWriter(psycopg.connect(db_dsn)).write(
+        [parse_line(line, RECEIVED) for line in lines]
+    )
+    assert (result.rejected, result.announcements_new) == (1, 1)
+    with psycopg.connect(db_dsn) as conn:
+        row = conn.execute("SELECT length(raw) FROM rejected_lines").fetchone()
+    assert row == (len(lines[0]),)
+
+
+def test_reader_cannot_create_partitions(db_dsn: str) -> None:
+    login = f"dxspots_ro_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE dxspots_reader")
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
+        with (
+            psycopg.connect(**info) as reader,  # type: ignore[arg-type]
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            reader.execute("SELECT dxspots_ensure_partition('1999-03-01')")
+    finally:
+        with psycopg.connect(db_dsn, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {login}")
+            admin.execute(f"DROP ROLE {login}")
+
+
+def test_detached_month_is_a_clear_error(db_dsn: str) -> None:
+    old = datetime(2001, 5, 14, 15, 0, tzinfo=UTC)
+    writer = SpotWriter(psycopg.connect(db_dsn))
+    writer.write([make_spot(when=old)])
+    with psycopg.connect(db_dsn, autocommit=True) as admin:
+        admin.execute("ALTER TABLE spots DETACH PARTITION spots_2001_05")
+    with pytest.raises(
+        psycopg.errors.RaiseException, match="spots_2001_05 exists but is not a partition"
+    ):
+        SpotWriter(psycopg.connect(db_dsn)).write([make_spot(when=old, call="K2XYZ")])

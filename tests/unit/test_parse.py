@@ -66,16 +66,46 @@ def test_latin1_comment_is_kept_not_dropped() -> None:
 
 @pytest.mark.parametrize(
     ("tail", "locator", "state"),
-    [("JO62", "JO62", None), ("jo62", "JO62", None), ("WI", None, "WI"), ("XYZ", None, None)],
+    [("JO62", "JO62", None), ("jo62", "JO62", None), ("WI", None, "WI")],
 )
 def test_tail_after_time(tail: str, locator: str | None, state: str | None) -> None:
     s = spot(f"DX de NK9O:      14074.0  TI4DJ        FT8 EN63>EK70                 0021Z {tail}")
     assert (s.spotter_locator, s.spotter_state) == (locator, state)
 
 
+def test_unknown_word_after_the_time_means_the_line_was_cut() -> None:
+    # "QRV 1200Z FT8": a truncated line whose only time is inside the comment.
+    for line in (
+        "DX de NK9O:      14074.0  TI4DJ        FT8 EN63>EK70                 0021Z XYZ",
+        "DX de W3LPL:     14025.0  UA0ZZZ       QRV 1200Z FT8",
+    ):
+        record = parse_line(line, RECEIVED)
+        assert isinstance(record, Other) and record.reason == "no time"
+
+
+def test_time_inside_the_comment_stays_in_the_comment() -> None:
+    s = spot("DX de W3LPL:     14025.0  UA0ZZZ       QRV 1200Z tomorrow             2259Z")
+    assert s.comment == "QRV 1200Z tomorrow" and s.spot_time.hour == 22
+
+
+def test_two_letters_at_the_end_of_a_comment_are_not_a_state() -> None:
+    s = spot("DX de K1ABC:     14025.0  UA0ZZZ       CQ  DE                         0913Z")
+    assert (s.comment, s.dx_state) == ("CQ  DE", None)
+
+
 def test_ar_cluster_dx_state_before_time() -> None:
     s = spot("DX de N7RD:      10112.5  W8RIK        SORRY QSB NO COPY           OH 0011Z AZ")
     assert (s.comment, s.dx_state, s.spotter_state) == ("SORRY QSB NO COPY", "OH", "AZ")
+
+
+def test_time_rolls_forward_when_the_node_clock_is_fast() -> None:
+    before_midnight = datetime(2026, 11, 27, 23, 58, 30, tzinfo=UTC)
+    assert spot("DX de K1ABC:  14025.0  DL1ABC   cq  0000Z", before_midnight).spot_time == (
+        datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    )
+    report = parse_line("WWV de VE7CC <00>:   SFI=113, A=18, K=2, No Storms", before_midnight)
+    assert isinstance(report, SolarReport)
+    assert report.report_time == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
 
 
 def test_time_rolls_back_only_when_in_the_future() -> None:
@@ -420,16 +450,38 @@ def test_real_negative_lines_are_not_spots_or_reports() -> None:
 # -- never raises -----------------------------------------------------------------------
 
 
+def no_parser_error(record: object) -> bool:
+    """parse_line catches everything; a caught exception shows as this reason."""
+    return not (isinstance(record, Other) and record.reason.startswith("parser error"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "DX de W3LPL-#:  14025.0  K1ABC  CW 5 dB \xb222 WPM  CQ  2259Z",
+        "DX de W3LPL-#:  14025.0  K1ABC  CW --5 dB  22 WPM  CQ  2259Z",
+        "DX de W3LPL-#:  14025.0  K1ABC  CW 5 dB  22 WPM  CQ  \xb2259Z",
+        "WWV de VE7CC <09>:   SFI=1\xb23, A=18, K=2",
+        "CC11^7074^AE1AA^\xb27-Dec-2025^0019Z^FT8^N2CR-#",
+        "  14025.0 UA0ZZZ      2\xb3-Nov-2026 0913Z comment  <DL1ABC>",
+        "DX de K1ABC:  14025.0  DL1ABC   cq  2259Z \xb9\xb2",
+    ],
+)
+def test_latin1_superscript_digits_are_not_numbers(line: str) -> None:
+    assert no_parser_error(parse_line(line, RECEIVED))
+
+
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_raises(text: str) -> None:
     record = parse_line(text, RECEIVED)
     assert record_kind(record) in {"spot", "wwv", "wcy", "announcement", "other"}
     assert record.raw == clean_line(text)
+    assert no_parser_error(record)
 
 
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
-    parse_line(decode_line(data), RECEIVED)
+    assert no_parser_error(parse_line(decode_line(data), RECEIVED))
 
 
 @given(
@@ -437,4 +489,4 @@ def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     st.text(max_size=120),
 )
 def test_format_prefixes_with_garbage_never_raise(prefix: str, rest: str) -> None:
-    parse_line(prefix + rest, RECEIVED)
+    assert no_parser_error(parse_line(prefix + rest, RECEIVED))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dxspots.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from dxspots.settings import ENV_PREFIX, Settings, SettingsError, load_settings, unknown_settings
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_SETTINGS = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
@@ -54,6 +54,25 @@ def test_nodes_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (node.name, node.port, node.commands) == ("rbn", 7000, ("set/skimmer",))
 
 
+@pytest.mark.parametrize(
+    "call", ["DL1ABC", "VP2V/W1ABC", "W1AW/4", "DL1ABC-7", "9K2/K2SES", "4X4AA"]
+)
+def test_real_callsigns_are_accepted(monkeypatch: pytest.MonkeyPatch, call: str) -> None:
+    monkeypatch.setenv("DXSPOTS_CALLSIGN", call.lower())
+    assert load_settings().callsign == call
+
+
+def test_empty_cty_path_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DXSPOTS_CTY_PATH", "")
+    assert load_settings().cty_path is None
+
+
+def test_unknown_settings_are_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DXSPOTS_CALLSGN=DL1ABC\nPOSTGRES_PASSWORD=x\n")
+    environ = {"DXSPOTS_NODE": "x", "DXSPOTS_DATA_DIR": "d", "DXSPOTS_TEST_DATABASE_URL": "y"}
+    assert unknown_settings(environ, tmp_path / ".env") == ["DXSPOTS_CALLSGN", "DXSPOTS_NODE"]
+
+
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DXSPOTS_CALLSIGN=dl1abc\nDXSPOTS_LOG_LEVEL=debug\n")
     settings = load_settings()
@@ -65,6 +84,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     [
         ("DXSPOTS_CALLSIGN", "N0CALL", "DXSPOTS_CALLSIGN: N0CALL is a placeholder"),
         ("DXSPOTS_CALLSIGN", "hello world", "DXSPOTS_CALLSIGN: 'HELLO WORLD' does not look like"),
+        ("DXSPOTS_CALLSIGN", "HELLO", "DXSPOTS_CALLSIGN: 'HELLO' does not look like"),
         ("DXSPOTS_NODES", "nohostport", "DXSPOTS_NODES: expected host:port"),
         ("DXSPOTS_NODES", '[{"name": "x", "host": "h", "port": 99999}]', "DXSPOTS_NODES[0][port]"),
         ("DXSPOTS_NODES", "[not json", "DXSPOTS_NODES"),

@@ -3,7 +3,8 @@
 -- Dedupe key: (spot_time, dx_call, spotter, freq_bucket). The same spot relayed by several
 -- nodes, or read again from a node's history (sh/dx) after a reconnect, carries the same
 -- spotter, DX call and minute; its frequency may be printed with one or two decimals, so the
--- key uses the whole kHz. A spotter cannot usefully spot one call twice on the same kHz in
+-- key uses the whole kHz of the frequency rounded to 0.1 kHz (14025.96 and 14026.0 are one
+-- spot). A spotter cannot usefully spot one call twice on the same kHz in
 -- the same minute, so nothing real is lost; two spots of one call by one spotter on
 -- different bands or frequencies stay two rows. spot_time is part of the key because every
 -- unique index of a partitioned table must contain the partition key.
@@ -46,7 +47,7 @@ CREATE TABLE spots (
     spotter_itu_zone   smallint,
     spotter_lat        real,
     spotter_lon        real,
-    freq_bucket        integer GENERATED ALWAYS AS (floor(freq_khz)::integer) STORED,
+    freq_bucket        integer GENERATED ALWAYS AS (floor(round(freq_khz::numeric, 1))::integer) STORED,
     CONSTRAINT spots_dedupe UNIQUE (spot_time, dx_call, spotter, freq_bucket)
 ) PARTITION BY RANGE (spot_time);
 
@@ -63,14 +64,21 @@ DECLARE
     month_start timestamptz := date_trunc('month', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
     month_end   timestamptz := (date_trunc('month', at AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC';
     name        text := format('spots_%s', to_char(at AT TIME ZONE 'UTC', 'YYYY_MM'));
+    attached    boolean;
 BEGIN
-    IF to_regclass(name) IS NOT NULL THEN
-        RETURN name;
-    END IF;
     PERFORM pg_advisory_xact_lock(hashtext('dxspots_ensure_partition'));
     IF to_regclass(name) IS NULL THEN
         EXECUTE format('CREATE TABLE %I PARTITION OF spots FOR VALUES FROM (%L) TO (%L)',
                        name, month_start, month_end);
+        RETURN name;
+    END IF;
+    SELECT EXISTS (SELECT FROM pg_inherits
+                   WHERE inhrelid = to_regclass(name) AND inhparent = 'spots'::regclass)
+      INTO attached;
+    IF NOT attached THEN
+        RAISE EXCEPTION 'table % exists but is not a partition of spots (detached?)', name
+            USING HINT = format('re-attach it (ALTER TABLE spots ATTACH PARTITION %I FOR VALUES'
+                                ' FROM (%L) TO (%L)) or rename it', name, month_start, month_end);
     END IF;
     RETURN name;
 END

@@ -30,10 +30,11 @@ CREATE TABLE announcements (
     sent_time    timestamptz,
     received_at  timestamptz NOT NULL,
     raw          text        NOT NULL,
-    node         text,
-    -- sent_minute: the line's own time, or the received time, to the minute.
-    CONSTRAINT announcements_dedupe UNIQUE (kind, sender, text, sent_minute)
+    node         text
 );
+-- sent_minute: the line's own time, or the received time, to the minute. The text is
+-- hashed: an index entry cannot hold a long message.
+CREATE UNIQUE INDEX announcements_dedupe ON announcements (kind, sender, sent_minute, md5(text));
 CREATE INDEX announcements_time ON announcements (sent_minute DESC);
 
 -- Lines that started like a record but could not be read (bad frequency, no time...).
@@ -45,4 +46,6 @@ CREATE TABLE rejected_lines (
     raw          text        NOT NULL
 );
 CREATE INDEX rejected_lines_time ON rejected_lines (received_at DESC);
-CREATE UNIQUE INDEX rejected_lines_dedupe ON rejected_lines (received_at, raw, coalesce(node, ''));
+-- The line is hashed: an index entry cannot hold a long line, and those are kept too.
+CREATE UNIQUE INDEX rejected_lines_dedupe
+    ON rejected_lines (received_at, coalesce(node, ''), md5(raw));

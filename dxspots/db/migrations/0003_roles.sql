@@ -16,6 +16,9 @@ EXCEPTION WHEN insufficient_privilege THEN
 END
 $$;
 
+-- The partition function runs as the table owner: only writers may call it.
+REVOKE EXECUTE ON FUNCTION dxspots_ensure_partition(timestamptz) FROM PUBLIC;
+
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dxspots_reader') THEN
@@ -23,7 +26,6 @@ BEGIN
         GRANT USAGE ON SCHEMA public TO dxspots_reader, dxspots_writer;
         GRANT SELECT ON ALL TABLES IN SCHEMA public TO dxspots_reader;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO dxspots_writer;
-        GRANT CREATE ON SCHEMA public TO dxspots_writer;
         GRANT EXECUTE ON FUNCTION dxspots_ensure_partition(timestamptz) TO dxspots_writer;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO dxspots_reader;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public
