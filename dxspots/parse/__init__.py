@@ -7,6 +7,7 @@ as `Other` with its raw text and the reason, so nothing is guessed and nothing i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from dxspots.parse.cc11 import parse_cc11
@@ -15,9 +16,15 @@ from dxspots.parse.messages import parse_announcement, parse_talk
 from dxspots.parse.shdx import SHDX_RE, parse_shdx
 from dxspots.parse.solar import parse_solar, parse_solar_history
 from dxspots.parse.text import clean_line, decode_line
-from dxspots.spot import Other, Record
+from dxspots.spot import Other, Record, Spot
 
 __all__ = ["clean_line", "decode_line", "parse_line"]
+
+_fast_dx_de: Callable[[str, datetime, str | None], Spot | None] | None
+try:  # the optional C reader of common DX de lines (dxspots/_speedups.pyx)
+    from dxspots._speedups import parse_dx_de as _fast_dx_de
+except ImportError:  # pragma: no cover - built without Cython or a compiler
+    _fast_dx_de = None
 
 _MAX_LINE = 4096
 """Longer lines are not parsed (a node sends at most a few hundred characters)."""
@@ -34,6 +41,10 @@ def parse_line(line: str, received_at: datetime, node: str | None = None) -> Rec
         if line[:6] == "DX de " and len(line) <= _MAX_LINE:
             text = line.rstrip("\r\n\x07\x00")
             if text.isprintable():
+                if _fast_dx_de is not None:
+                    spot = _fast_dx_de(text, received_at, node)
+                    if spot is not None:
+                        return spot
                 return parse_dx_de(text, received_at, node)
         return _dispatch(clean_line(line), received_at, node)
     except Exception as error:  # pragma: no cover - a bug here must not lose the line

@@ -5,14 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import dxspots.parse
 from dxspots.parse import clean_line, decode_line, parse_line
 from dxspots.spot import Announcement, Other, SolarReport, Spot, record_kind
 from tests.conftest import shared_file
 
 RECEIVED = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+NO_FIXTURE_CHECK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test with the C reader of DX de lines, and with the Python one alone."""
+    if request.param == "python":
+        monkeypatch.setattr(dxspots.parse, "_fast_dx_de", None)
+    elif dxspots.parse._fast_dx_de is None:
+        pytest.skip("C speed-up not built")
 
 
 def spot(line: str, received: datetime = RECEIVED) -> Spot:
@@ -471,6 +482,7 @@ def test_latin1_superscript_digits_are_not_numbers(line: str) -> None:
     assert no_parser_error(parse_line(line, RECEIVED))
 
 
+@NO_FIXTURE_CHECK
 @given(st.text(max_size=300))
 def test_arbitrary_text_never_raises(text: str) -> None:
     record = parse_line(text, RECEIVED)
@@ -479,11 +491,13 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     assert no_parser_error(record)
 
 
+@NO_FIXTURE_CHECK
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     assert no_parser_error(parse_line(decode_line(data), RECEIVED))
 
 
+@NO_FIXTURE_CHECK
 @given(
     st.sampled_from(["DX de ", "CC11^", "WWV de ", "WCY de ", "To ALL de ", "  14025.0 "]),
     st.text(max_size=120),
