@@ -47,7 +47,7 @@ CREATE TABLE spots (
     spotter_itu_zone   smallint,
     spotter_lat        real,
     spotter_lon        real,
-    freq_bucket        integer GENERATED ALWAYS AS (floor(round(freq_khz::numeric, 1))::integer) STORED,
+    freq_bucket        integer GENERATED ALWAYS AS ((round(freq_khz * 10)::bigint / 10)::integer) STORED,
     CONSTRAINT spots_dedupe UNIQUE (spot_time, dx_call, spotter, freq_bucket)
 ) PARTITION BY RANGE (spot_time);
 
