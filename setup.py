@@ -1,7 +1,10 @@
-"""Build the optional C speed-up (dxspots/_speedups.pyx); everything else is in pyproject.toml.
+"""Build the optional C speed-ups; everything else is in pyproject.toml.
 
-The extension is optional: without Cython or a C compiler the build goes on without it and
-dxspots uses its pure-Python parser (the reference; see dxspots/_speedups.pyx).
+dxspots/parse/_cdxde.pyx reads common DX de lines, dxspots/_cenrich.pyx enriches skimmer
+spots; each returns exactly what the Python reference returns, or defers to it.
+
+The extensions are optional: without Cython or a C compiler the build goes on without them
+and dxspots uses the pure-Python reference.
 """
 
 from setuptools import Extension, setup
@@ -12,7 +15,10 @@ except ImportError:  # no Cython: pure Python
     extensions = []
 else:
     extensions = cythonize(
-        [Extension("dxspots._speedups", ["dxspots/_speedups.pyx"], optional=True)],
+        [
+            Extension("dxspots.parse._cdxde", ["dxspots/parse/_cdxde.pyx"], optional=True),
+            Extension("dxspots._cenrich", ["dxspots/_cenrich.pyx"], optional=True),
+        ],
         compiler_directives={"language_level": "3"},
         quiet=True,
     )

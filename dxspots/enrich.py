@@ -6,6 +6,8 @@ one the pipeline still runs and the entity fields stay empty.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dxspots.bands import band_for
 from dxspots.comment import locator_from_comment, qsx_from_comment
 from dxspots.cty import CountryFile, Entity, base_call
@@ -15,6 +17,13 @@ from dxspots.spot import PARSED_FIELDS, Spot
 _MODE = len(PARSED_FIELDS) - 2
 """mode and locator are the last two fields a parser fills (tests/unit/test_enrich.py pins
 it), so enrichment replaces them and appends the rest with one slice."""
+try:  # the optional C enrichment of skimmer spots (dxspots/_cenrich.pyx)
+    from dxspots._cenrich import SkimmerEnricher
+except ModuleNotFoundError as missing:  # built without Cython or a compiler
+    if missing.name != "dxspots._cenrich":
+        raise
+    SkimmerEnricher = None  # type: ignore[assignment, misc]
+
 _NO_ENTITY: tuple[None, ...] = (None,) * 7
 _new = tuple.__new__  # builds a Spot without NamedTuple's keyword-handling __new__
 CACHE_LIMIT = 200_000
@@ -43,10 +52,22 @@ class Enricher:
     as sent, so a call seen before costs one dictionary look-up.
     """
 
+    enrich: Callable[[Spot], Spot]
+    """Return a spot with band, mode, locator, QSX, spotter base and both entities set.
+
+    The C speed-up (`dxspots._cenrich.SkimmerEnricher`) when it is built, which handles
+    skimmer spots and hands everything else to `enrich_spot`; `enrich_spot` otherwise.
+    """
+
     def __init__(self, country_file: CountryFile | None) -> None:
         self.country_file = country_file
         self._dx: dict[str, tuple[object, ...]] = {}
         self._spotters: dict[str, tuple[object, ...]] = {}
+        self.enrich = (
+            self.enrich_spot
+            if SkimmerEnricher is None
+            else SkimmerEnricher(self, self.enrich_spot).enrich
+        )
 
     def _dx_fields(self, call: str) -> tuple[object, ...]:
         if len(self._dx) >= CACHE_LIMIT:
@@ -64,7 +85,7 @@ class Enricher:
         self._spotters[call] = fields
         return fields
 
-    def enrich(self, spot: Spot) -> Spot:
+    def enrich_spot(self, spot: Spot) -> Spot:
         """Return `spot` with band, mode, locator, QSX, spotter base and both entities set."""
         freq = spot.freq_khz
         comment = spot.comment

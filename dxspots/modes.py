@@ -29,7 +29,7 @@ give it, as do comments saying DIGI or DIGITAL. `normalise_mode` may also pass t
 unknown but mode-like token from an explicit field (`C4FM`, `DSTAR`), upper-cased.
 """
 
-_ALIASES: dict[str, str] = {
+MODE_ALIASES: dict[str, str] = {
     **{mode: mode for mode in MODES},
     "A1A": "CW", "CWT": "CW",
     "USB": "SSB", "LSB": "SSB", "PHONE": "SSB", "PH": "SSB",
@@ -52,7 +52,7 @@ _ALIASES: dict[str, str] = {
 # The comment is split into words with C-speed bytes operations and checked against one
 # set, so the common comment with no mode word costs well under a microsecond.
 _ANY_CASE: dict[bytes, str] = {
-    word.encode(): _ALIASES[word]
+    word.encode(): MODE_ALIASES[word]
     for word in (
         "FT8", "FT4", "CW", "CWT", "SSB", "USB", "LSB", "RTTY", "PSK", "BPSK", "PSK31",
         "BPSK31", "PSK63", "BPSK63", "PSK125", "BPSK125", "JS8", "JS8CALL", "SSTV", "MSK144",
@@ -134,7 +134,7 @@ def normalise_mode(text: str) -> str | None:
     upper-cased; anything else (blank, punctuation, a number) gives None.
     """
     upper = text.strip().upper()
-    mode = _ALIASES.get(upper)
+    mode = MODE_ALIASES.get(upper)
     if mode is not None:
         return mode
     if _MODE_TOKEN_RE.fullmatch(upper) is None or upper.isdigit():

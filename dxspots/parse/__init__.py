@@ -20,14 +20,17 @@ from dxspots.spot import Other, Record, Spot
 
 __all__ = ["clean_line", "decode_line", "parse_line"]
 
-_fast_dx_de: Callable[[str, datetime, str | None], Spot | None] | None
-try:  # the optional C reader of common DX de lines (dxspots/_speedups.pyx)
-    from dxspots._speedups import parse_dx_de as _fast_dx_de
-except ImportError:  # pragma: no cover - built without Cython or a compiler
-    _fast_dx_de = None
-
 _MAX_LINE = 4096
 """Longer lines are not parsed (a node sends at most a few hundred characters)."""
+
+
+_fast_dx_de: Callable[[str, datetime, str | None], Spot | None] | None
+try:  # the optional C reader of common DX de lines (_cdxde.pyx); it imports .clock, .fields
+    from dxspots.parse._cdxde import parse_dx_de as _fast_dx_de
+except ModuleNotFoundError as missing:  # built without Cython or a compiler
+    if missing.name != "dxspots.parse._cdxde":
+        raise
+    _fast_dx_de = None
 
 
 def parse_line(line: str, received_at: datetime, node: str | None = None) -> Record:

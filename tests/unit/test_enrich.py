@@ -15,9 +15,13 @@ from tests.conftest import FIXTURES, shared_file
 RECEIVED = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def enricher() -> Enricher:
-    return Enricher(CountryFile.load(FIXTURES / "cty_small.dat", FIXTURES / "cty_small.csv"))
+@pytest.fixture(params=["c", "python"])
+def enricher(request: pytest.FixtureRequest) -> Enricher:
+    """The enricher as built (C skimmer path when available), and its Python path alone."""
+    built = Enricher(CountryFile.load(FIXTURES / "cty_small.dat", FIXTURES / "cty_small.csv"))
+    if request.param == "python":
+        built.enrich = built.enrich_spot  # type: ignore[method-assign]
+    return built
 
 
 def enriched(enricher: Enricher, line: str) -> Spot:

@@ -1,6 +1,6 @@
 """The optional C reader of DX de lines must agree with the Python reference, line for line.
 
-`_speedups.parse_dx_de` either returns exactly the reference's `Spot` or None (defer to the
+`_cdxde.parse_dx_de` either returns exactly the reference's `Spot` or None (defer to the
 reference). These tests run wherever the extension is built, as it is by `make test`.
 """
 
@@ -18,7 +18,7 @@ from dxspots.parse import clean_line
 from dxspots.parse.dxde import parse_dx_de
 from tests.conftest import SHARED_DATA
 
-speedups = pytest.importorskip("dxspots._speedups", reason="C speed-up not built")
+speedups = pytest.importorskip("dxspots.parse._cdxde", reason="C speed-up not built")
 RECEIVED = datetime(2026, 11, 27, 23, 59, 30, tzinfo=UTC)
 
 
@@ -106,3 +106,51 @@ def test_generated_spot_lines_agree(
 @given(st.text(alphabet=string.printable.replace("\n", "").replace("\r", ""), max_size=90))
 def test_arbitrary_printable_text_agrees(rest: str) -> None:
     agree(clean_line("DX de " + rest))
+
+
+def test_skimmer_enricher_agrees_with_the_python_enricher() -> None:
+    from dxspots.cty import CountryFile
+    from dxspots.enrich import Enricher
+    from dxspots.parse import parse_line
+    from dxspots.spot import Spot
+    from tests.conftest import FIXTURES
+
+    cty = SHARED_DATA / "cty" / "cty.dat"
+    if not cty.exists():
+        cty = FIXTURES / "cty_small.dat"
+    for country_file in (CountryFile.load(cty), None):
+        fast = Enricher(country_file)
+        reference = Enricher(country_file)
+        assert fast.enrich != fast.enrich_spot  # the C one is in use
+        taken = 0
+        lines = make_lines(20_000, seed=3) + [
+            "DX de K1ABC-#:  14025.0  DL1ABC  cw 24 dB  22 WPM  CQ  2259Z",  # lower-case mode
+            "DX de K1ABC-#:  14025.0  DL1ABC  XYZ 24 dB  22 WPM  CQ  2259Z",  # unknown mode
+            "DX de K1ABC-#:  1999.0  DL1ABC  CW 24 dB  22 WPM  CQ  2259Z",  # no band
+        ]
+        for line in lines:
+            spot = parse_line(line, RECEIVED, "n")
+            if isinstance(spot, Spot):
+                enriched = fast.enrich(spot)
+                assert enriched == reference.enrich_spot(spot), line
+                assert type(enriched) is Spot
+                taken += spot.is_skimmer
+        assert taken > 10_000
+
+
+@pytest.mark.parametrize("first", ["dxspots.enrich", "dxspots.parse", "dxspots.importer"])
+def test_c_paths_are_in_use_whatever_is_imported_first(first: str) -> None:
+    # An import cycle once left the C reader silently unused when enrich came first.
+    import subprocess
+    import sys
+
+    code = (
+        f"import {first}\n"
+        "import dxspots.parse, dxspots.enrich\n"
+        "assert dxspots.parse._fast_dx_de is not None\n"
+        "assert dxspots.enrich.SkimmerEnricher is not None\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -6,7 +6,8 @@ shapes of the same lines (printable ASCII; a human spot, or a raw RBN skimmer sp
 returns exactly the `Spot` the reference returns; for anything else it returns None and the
 caller uses the reference. It never returns an `Other`: every refusal and every unusual form
 stays in one place, the Python parser. tests/unit/test_speedups.py checks that both agree
-on real lines, on the benchmark corpus and on generated text.
+on real lines, on the benchmark corpus and on generated text. `dxspots.parse` imports it
+once its own modules are loaded (this module imports two of them).
 
 Built when Cython and a C compiler are available at install time; dxspots works without it.
 """
