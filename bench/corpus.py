@@ -1,7 +1,9 @@
 """A synthetic but realistic stream of cluster lines for benchmarks (deterministic).
 
-Mix, roughly as a busy node with skimmer spots on: 60 % RBN skimmer lines, 30 % human DX de
-lines (some with grids, states, long frequencies), 10 % WWV/WCY, announcements and prompts.
+Mixed, roughly as a busy node with skimmer spots on: 65 % RBN skimmer lines, 33 % human DX de
+lines (some with grids, states, long frequencies), 2 % other lines: announcements and prompts,
+and WWV/WCY at one in ten of those (a node sends a few dozen reports a day, against
+hundreds of thousands of spots).
 Calls are drawn from 20,000 distinct DX calls over real prefixes, so the country-file cache
 sees misses as it would on a live feed.
 """
@@ -140,6 +142,27 @@ COMMENTS = [
 ]
 
 
+NAMES = ["Bob", "Jim", "Hans", "Yuri", "Kenji", "Ana", "Luis", "Pete", "Ole", "Marco"]
+TEMPLATES = [
+    "tnx {name} 73", "{rst} {name}", "QSL via {call}", "up {n}", "POTA K-{n4}", "{mode} {snr} dB",
+    "IOTA EU-{n3}", "{rst} in {grid}", "tnx QSO {name}", "QSX {qsx}", "{grid}<ES>{grid2}",
+    "CQ {cont}", "nice signal {rst}", "{mode} tnx {name}", "pse QRZ {n} up", "SOTA {call}/{n3}",
+]  # fmt: skip
+
+
+def make_comment(rng: random.Random, calls: list[str]) -> str:
+    """A comment as people write them: half a stock phrase, half with names and numbers."""
+    if rng.random() < 0.5:
+        return rng.choice(COMMENTS)
+    return rng.choice(TEMPLATES).format(
+        name=rng.choice(NAMES), rst=rng.choice(["599", "579", "559", "59+10", "5NN"]),
+        call=rng.choice(calls), n=rng.randint(1, 9), n3=f"{rng.randint(1, 999):03d}",
+        n4=f"{rng.randint(1, 9999):04d}", mode=rng.choice(["CW", "FT8", "SSB", "RTTY"]),
+        snr=rng.randint(-20, 20), grid=f"JO{rng.randint(10, 99)}", grid2=f"FN{rng.randint(10, 99)}",
+        cont=rng.choice(["EU", "NA", "JA", "DX"]), qsx=f"14.{rng.randint(100, 350)}",
+    )  # fmt: skip
+
+
 def make_calls(rng: random.Random, count: int) -> list[str]:
     """Invent `count` distinct plausible callsigns over real prefixes."""
     calls: set[str] = set()
@@ -155,7 +178,7 @@ def make_calls(rng: random.Random, count: int) -> list[str]:
     return sorted(calls)
 
 
-MIXES = {"mixed": (0.6, 0.9), "rbn": (1.0, 1.0), "human": (0.0, 1.0)}
+MIXES = {"mixed": (0.65, 0.98), "rbn": (1.0, 1.0), "human": (0.0, 1.0)}
 """Cumulative shares of (RBN skimmer lines, + human DX de lines); the rest is other lines."""
 
 
@@ -187,11 +210,11 @@ def make_lines(count: int, seed: int = 1, mix: str = "mixed") -> list[str]:
             tail = rng.choice(["", "", " JO62", " WI", " FN20"])
             lines.append(
                 f"DX de {rng.choice(spotters) + ':':<10}{freq:>8.1f}  {dx:<12} "
-                f"{rng.choice(COMMENTS):<30} {hhmm}Z{tail}\x07\x07"
+                f"{make_comment(rng, calls):<30} {hhmm}Z{tail}\x07\x07"
             )
-        elif roll < 0.94:
+        elif rng.random() < 0.1:
             lines.append(f"WWV de VE7CC <{hhmm[:2]}>:   SFI=113, A=18, K=2, No Storms -> No Storms")
-        elif roll < 0.97:
+        elif rng.random() < 0.5:
             lines.append(f"To ALL de {rng.choice(spotters)}: pse QSY {rng.randint(1, 9)} up")
         else:
             lines.append(f"{rng.choice(spotters)} de GB7DJK 27-Nov-2026 {hhmm}Z dxspider >")

@@ -1,33 +1,42 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Optional C speed-up of enrichment for the bulk of a feed: skimmer spots.
+"""Optional C speed-up of enrichment for the bulk of a feed.
 
-`dxspots.enrich.Enricher.enrich_spot` is the reference; `SkimmerEnricher.enrich` returns the
-same spot for skimmer spots with a known mode column and hands every other spot to it.
-tests/unit/test_speedups.py checks that both agree. It imports nothing of `dxspots.parse`.
+`dxspots.enrich.Enricher.enrich_spot` is the reference; `FastEnricher.enrich` returns the
+same spot for skimmer spots with a known mode column and for human spots without an explicit
+mode, and hands every other spot to it. tests/unit/test_speedups.py checks that both agree.
+It imports nothing of `dxspots.parse`.
 """
 
 from libc.math cimport isnan
 from libc.stdlib cimport free, malloc
 
 from dxspots.bands import BANDS
-from dxspots.modes import MODE_ALIASES
+from dxspots.comment import locator_from_comment, qsx_from_comment
+from dxspots.modes import MODE_ALIASES, mode_from_comment, mode_from_frequency
 from dxspots.spot import UNENRICHED, Spot
 
 cdef object _new = tuple.__new__
 cdef object _SPOT = Spot
+cdef object _mode_from_comment = mode_from_comment
+cdef object _mode_from_frequency = mode_from_frequency
+cdef object _locator_from_comment = locator_from_comment
+cdef object _qsx_from_comment = qsx_from_comment
+cdef Py_ssize_t COMMENT_MEMO_LIMIT = 100_000
 
 
-cdef class SkimmerEnricher:
-    """Enrich skimmer spots whose mode column is a known spelling; defer the rest.
+cdef class FastEnricher:
+    """The C twin of `Enricher.enrich_spot` for the two common kinds of spot.
 
-    The C twin of `Enricher.enrich` for the bulk of a feed: a skimmer spot has no QSX or
-    comment locator to look for, its mode is the normalised mode column, so what is left is
-    the band (a bisect over the ADIF edges) and two memoised look-ups. It shares the
-    `Enricher`'s caches and calls back into it for anything else, so both give one answer.
+    A skimmer spot with a known mode column: no QSX or comment locator to look for, the mode
+    is the normalised column, so what is left is the band (a bisect over the ADIF edges) and
+    two memoised look-ups. A human spot without an explicit mode: the same, plus the
+    comment's mode word and locator (memoised per comment text, since stock comments repeat)
+    and its QSX (which depends on the frequency too). It shares the `Enricher`'s caches and
+    calls back into it for anything else, so both give one answer.
     """
 
     cdef object _enricher, _fallback, _dx_fields, _spotter_fields
-    cdef dict _dx, _spotters, _aliases
+    cdef dict _dx, _spotters, _aliases, _comments
     cdef double* _lowers
     cdef double* _uppers
     cdef tuple _names
@@ -38,6 +47,7 @@ cdef class SkimmerEnricher:
         self._fallback = fallback
         self._dx = enricher._dx
         self._spotters = enricher._spotters
+        self._comments = {}
         self._dx_fields = enricher._dx_fields
         self._spotter_fields = enricher._spotter_fields
         self._aliases = MODE_ALIASES
@@ -74,15 +84,36 @@ cdef class SkimmerEnricher:
             return self._fallback(spot_object)
         cdef tuple spot = <tuple>spot_object  # a Spot: a tuple subclass
         cdef object raw_mode = spot[self._mode_at]
-        cdef object mode, dx, spotter
+        cdef object mode, dx, spotter, locator, qsx = None, comment, known
         cdef double freq
-        if spot[self._skimmer_at] is not True or raw_mode is None:
-            return self._fallback(spot_object)
-        mode = self._aliases.get(raw_mode)
-        if mode is None:
-            return self._fallback(spot_object)
         freq = spot[1]
         if isnan(freq):
+            return self._fallback(spot_object)
+        locator = spot[self._mode_at + 1]
+        if spot[self._skimmer_at] is True:
+            if raw_mode is None:
+                return self._fallback(spot_object)
+            mode = self._aliases.get(raw_mode)
+            if mode is None:
+                return self._fallback(spot_object)
+        elif raw_mode is None:
+            comment = spot[4]
+            if comment:
+                known = self._comments.get(comment)
+                if known is None:
+                    if len(self._comments) >= COMMENT_MEMO_LIMIT:
+                        self._comments.clear()
+                    known = (_mode_from_comment(comment), _locator_from_comment(comment))
+                    self._comments[comment] = known
+                mode = known[0]
+                if locator is None:
+                    locator = known[1]
+                qsx = _qsx_from_comment(comment, freq)
+            else:
+                mode = None
+            if mode is None:
+                mode = _mode_from_frequency(freq)
+        else:
             return self._fallback(spot_object)
         dx = self._dx.get(spot[2])
         if not dx:
@@ -91,5 +122,5 @@ cdef class SkimmerEnricher:
         if not spotter:
             spotter = self._spotter_fields(spot[3])
         return _new(_SPOT, spot[:self._mode_at] + (
-            mode, spot[self._mode_at + 1], self._band(freq), spotter[0], None,
+            mode, locator, self._band(freq), spotter[0], qsx,
         ) + dx + spotter[1:])

@@ -18,11 +18,11 @@ _MODE = len(PARSED_FIELDS) - 2
 """mode and locator are the last two fields a parser fills (tests/unit/test_enrich.py pins
 it), so enrichment replaces them and appends the rest with one slice."""
 try:  # the optional C enrichment of skimmer spots (dxspots/_cenrich.pyx)
-    from dxspots._cenrich import SkimmerEnricher
+    from dxspots._cenrich import FastEnricher
 except ModuleNotFoundError as missing:  # built without Cython or a compiler
     if missing.name != "dxspots._cenrich":
         raise
-    SkimmerEnricher = None  # type: ignore[assignment, misc]
+    FastEnricher = None  # type: ignore[assignment, misc]
 
 _NO_ENTITY: tuple[None, ...] = (None,) * 7
 _new = tuple.__new__  # builds a Spot without NamedTuple's keyword-handling __new__
@@ -55,8 +55,9 @@ class Enricher:
     enrich: Callable[[Spot], Spot]
     """Return a spot with band, mode, locator, QSX, spotter base and both entities set.
 
-    The C speed-up (`dxspots._cenrich.SkimmerEnricher`) when it is built, which handles
-    skimmer spots and hands everything else to `enrich_spot`; `enrich_spot` otherwise.
+    The C speed-up (`dxspots._cenrich.FastEnricher`) when it is built, which handles
+    skimmer spots and plain human spots and hands everything else to `enrich_spot`;
+    `enrich_spot` otherwise.
     """
 
     def __init__(self, country_file: CountryFile | None) -> None:
@@ -65,8 +66,8 @@ class Enricher:
         self._spotters: dict[str, tuple[object, ...]] = {}
         self.enrich = (
             self.enrich_spot
-            if SkimmerEnricher is None
-            else SkimmerEnricher(self, self.enrich_spot).enrich
+            if FastEnricher is None
+            else FastEnricher(self, self.enrich_spot).enrich
         )
 
     def _dx_fields(self, call: str) -> tuple[object, ...]:

@@ -52,11 +52,14 @@ def parse_solar(line: str, received_at: datetime, node: str | None) -> SolarRepo
     values: dict[str, int | str | None] = {}
     for key, value in _PAIR_RE.findall(body):
         upper = key.upper()
-        if upper in _WCY_KEYS:
-            values[_WCY_KEYS[upper]] = _number(_WCY_KEYS[upper], value)
-        elif upper in _WCY_WORDS and value:
+        name = _WCY_KEYS.get(upper)
+        if name is not None:
+            values[name] = _number(name, value)
+        elif value and upper in _WCY_WORDS:
             values[_WCY_WORDS[upper]] = value.lower()
-    if not any(values.get(name) is not None for name in ("sfi", "a_index", "k_index")):
+    get = values.get
+    sfi, a_index, k_index = get("sfi"), get("a_index"), get("k_index")
+    if sfi is None and a_index is None and k_index is None:
         return Other(line, received_at, "no indices", node)
     kind = kind_text.lower()
     forecast = None
@@ -64,14 +67,21 @@ def parse_solar(line: str, received_at: datetime, node: str | None) -> SolarRepo
         tail = _WWV_FORECAST_RE.search(body)
         forecast = tail[1] or None if tail else None
     return SolarReport(
-        kind=kind,
-        report_time=_report_time(hour_text, received_at),
-        reporter=reporter,
-        received_at=received_at,
-        raw=line,
-        forecast=forecast,
-        node=node,
-        **values,  # type: ignore[arg-type]
+        kind,
+        _report_time(hour_text, received_at),
+        reporter,
+        received_at,
+        line,
+        sfi,  # type: ignore[arg-type]
+        a_index,  # type: ignore[arg-type]
+        k_index,  # type: ignore[arg-type]
+        get("expk"),  # type: ignore[arg-type]
+        get("r"),  # type: ignore[arg-type]
+        get("sa"),  # type: ignore[arg-type]
+        get("gmf"),  # type: ignore[arg-type]
+        get("aurora"),  # type: ignore[arg-type]
+        forecast,
+        node,
     )
 
 

@@ -108,7 +108,7 @@ def test_arbitrary_printable_text_agrees(rest: str) -> None:
     agree(clean_line("DX de " + rest))
 
 
-def test_skimmer_enricher_agrees_with_the_python_enricher() -> None:
+def test_fast_enricher_agrees_with_the_python_enricher() -> None:
     from dxspots.cty import CountryFile
     from dxspots.enrich import Enricher
     from dxspots.parse import parse_line
@@ -148,7 +148,7 @@ def test_c_paths_are_in_use_whatever_is_imported_first(first: str) -> None:
         f"import {first}\n"
         "import dxspots.parse, dxspots.enrich\n"
         "assert dxspots.parse._fast_dx_de is not None\n"
-        "assert dxspots.enrich.SkimmerEnricher is not None\n"
+        "assert dxspots.enrich.FastEnricher is not None\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
