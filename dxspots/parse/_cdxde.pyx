@@ -12,8 +12,10 @@ once its own modules are loaded (this module imports two of them).
 Built when Cython and a C compiler are available at install time; dxspots works without it.
 """
 
-from dxspots.parse.clock import spot_time
-from dxspots.parse.fields import MAX_FREQ_KHZ, MIN_FREQ_KHZ, STATES, tail_fields
+from datetime import UTC, datetime, time, timedelta
+
+from dxspots.parse.clock import FUTURE_TOLERANCE
+from dxspots.parse.fields import MAX_FREQ_KHZ, MIN_FREQ_KHZ, STATES
 from dxspots.spot import UNENRICHED, Spot
 
 cdef extern from "Python.h":
@@ -22,8 +24,14 @@ cdef extern from "Python.h":
 ctypedef const unsigned char* chars
 
 cdef object _new = tuple.__new__
-cdef object _spot_time = spot_time
-cdef object _tail_fields = tail_fields
+cdef object _ONE_DAY = timedelta(days=1)
+cdef object _AHEAD = FUTURE_TOLERANCE
+cdef object _BEHIND = FUTURE_TOLERANCE - timedelta(days=1)
+cdef tuple _MINUTES = tuple(timedelta(minutes=minute) for minute in range(24 * 60))
+cdef dict _MIDNIGHTS = {}
+cdef object _combine = datetime.combine
+cdef object _MIDNIGHT_TIME = time()
+cdef object _UTC = UTC
 cdef object _STATES = STATES
 cdef object _SPOT = Spot
 cdef tuple _UNENRICHED = UNENRICHED
@@ -55,6 +63,41 @@ cdef bint _is_time(chars b, Py_ssize_t end, Py_ssize_t start):
     if s < start or b[s] != c' ' or b[end - 1] != c'Z':
         return False
     return _digit(b[s + 1]) and _digit(b[s + 2]) and _digit(b[s + 3]) and _digit(b[s + 4])
+
+
+cdef object _spot_time(int hour, int minute, object received_at):
+    """`dxspots.parse.clock.spot_time`, with its midnights memoised here."""
+    day = received_at.date()
+    midnight = _MIDNIGHTS.get(day)
+    if midnight is None:
+        if len(_MIDNIGHTS) > 1000:
+            _MIDNIGHTS.clear()
+        midnight = _MIDNIGHTS[day] = _combine(day, _MIDNIGHT_TIME, tzinfo=_UTC)
+    candidate = midnight + _MINUTES[hour * 60 + minute]
+    ahead = candidate - received_at
+    if ahead > _AHEAD:
+        return candidate - _ONE_DAY
+    if ahead <= _BEHIND:
+        return candidate + _ONE_DAY
+    return candidate
+
+
+cdef inline bint _letter(unsigned char c, unsigned char last):
+    return c'A' <= c <= last or c'a' <= c <= last + 32
+
+
+cdef tuple _tail(chars b, Py_ssize_t start, Py_ssize_t end, str tail):
+    """`dxspots.parse.fields.tail_fields`: (grid, state) after the time, or None to defer."""
+    cdef Py_ssize_t k = end - start
+    if ((k == 4 or k == 6) and _letter(b[start], c'R') and _letter(b[start + 1], c'R')
+            and _digit(b[start + 2]) and _digit(b[start + 3])
+            and (k == 4 or (_letter(b[start + 4], c'X') and _letter(b[start + 5], c'X')))):
+        return (tail.upper(), None)
+    if k == 2:
+        upper = tail.upper()
+        if upper in _STATES:
+            return (None, upper)
+    return None
 
 
 cdef tuple _rbn(str comment):
@@ -151,7 +194,7 @@ def parse_dx_de(str line, received_at, node):
     cdef object locator = None
     cdef str comment, spotter, source = u'dx'
     cdef bint is_skimmer
-    cdef tuple rbn
+    cdef tuple rbn, fields
     if not line.isascii() or not line.isprintable():
         return None  # one byte per character from here on, and only ' ' is white space
     b = <chars>PyUnicode_DATA(line)
@@ -218,9 +261,10 @@ def parse_dx_de(str line, received_at, node):
     if tail is not None:
         if len(tail) <= 2 and tail.isdecimal():
             return None  # DXSpider's zones around the time: the reference handles them
-        spotter_locator, spotter_state = _tail_fields(tail)
-        if spotter_locator is None and spotter_state is None:
-            return None
+        fields = _tail(b, t0, e, tail)
+        if fields is None:
+            return None  # not a grid or a state: the reference says "no time"
+        spotter_locator, spotter_state = fields
     e = ts - rest  # AR-Cluster's DX state: a known code right before the time, after 2 blanks
     if (e >= 4 and b[ts - 4] == c' ' and b[ts - 3] == c' '
             and line[ts - 2:ts] in _STATES):
