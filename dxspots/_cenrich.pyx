@@ -11,7 +11,7 @@ from libc.math cimport isnan
 from libc.stdlib cimport free, malloc
 
 from dxspots.bands import BANDS
-from dxspots.comment import locator_from_comment, qsx_from_comment
+from dxspots.comment import locator_from_comment, mentions_split, qsx_from_comment
 from dxspots.modes import MODE_ALIASES, mode_from_comment, mode_from_frequency
 from dxspots.spot import UNENRICHED, Spot
 
@@ -21,6 +21,7 @@ cdef object _mode_from_comment = mode_from_comment
 cdef object _mode_from_frequency = mode_from_frequency
 cdef object _locator_from_comment = locator_from_comment
 cdef object _qsx_from_comment = qsx_from_comment
+cdef object _mentions_split = mentions_split
 cdef Py_ssize_t COMMENT_MEMO_LIMIT = 100_000
 
 
@@ -103,12 +104,17 @@ cdef class FastEnricher:
                 if known is None:
                     if len(self._comments) >= COMMENT_MEMO_LIMIT:
                         self._comments.clear()
-                    known = (_mode_from_comment(comment), _locator_from_comment(comment))
+                    known = (
+                        _mode_from_comment(comment),
+                        _locator_from_comment(comment),
+                        _mentions_split(comment),
+                    )
                     self._comments[comment] = known
                 mode = known[0]
                 if locator is None:
                     locator = known[1]
-                qsx = _qsx_from_comment(comment, freq)
+                if known[2]:
+                    qsx = _qsx_from_comment(comment, freq)
             else:
                 mode = None
             if mode is None:

@@ -56,6 +56,23 @@ _NOT_LOCATORS = frozenset({"RR73"})
 """Locator-shaped words that mean something else: RR73 is FT8's "roger, 73"."""
 
 
+def mentions_split(comment: str) -> bool:
+    """Tell whether a comment has a word `qsx_from_comment` could read; False means it
+    gives None whatever the frequency (a cheap test callers may memoise per comment)."""
+    if not comment:
+        return False
+    upper = comment.upper()
+    return (
+        "UP" in upper
+        or "DN" in upper
+        or "QSX" in upper
+        or "LS" in upper  # LSN, LSTN
+        or "LIST" in upper  # LISTEN, LISTENING
+        or "DOWN" in upper
+        or "DWN" in upper
+    )
+
+
 def qsx_from_comment(comment: str, freq_khz: float) -> float | None:
     """Return the frequency (kHz) the DX station listens on, from the comment, or None.
 
@@ -65,19 +82,9 @@ def qsx_from_comment(comment: str, freq_khz: float) -> float | None:
     more than 1 MHz from `freq_khz`, or outside its band, is refused. `UP` with no number
     gives None: the split is unknown.
     """
-    if not comment or not 0.0 < freq_khz < _MAX_FREQ_KHZ:  # also refuses NaN and infinities
+    if not 0.0 < freq_khz < _MAX_FREQ_KHZ or not mentions_split(comment):  # NaN, inf too
         return None
     upper = comment.upper()
-    if (
-        "UP" not in upper
-        and "DN" not in upper
-        and "QSX" not in upper
-        and "LS" not in upper  # LSN, LSTN
-        and "LIST" not in upper  # LISTEN, LISTENING
-        and "DOWN" not in upper
-        and "DWN" not in upper
-    ):
-        return None
     low = freq_khz - _MAX_QSX_OFFSET_KHZ
     high = freq_khz + _MAX_QSX_OFFSET_KHZ
     band = band_at(freq_khz)

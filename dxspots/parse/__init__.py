@@ -12,6 +12,7 @@ from datetime import datetime
 
 from dxspots.parse.cc11 import parse_cc11
 from dxspots.parse.dxde import parse_dx_de
+from dxspots.parse.fields import MAX_LINE
 from dxspots.parse.messages import parse_announcement, parse_talk
 from dxspots.parse.shdx import SHDX_RE, parse_shdx
 from dxspots.parse.solar import parse_solar, parse_solar_history
@@ -20,13 +21,11 @@ from dxspots.spot import Other, Record, Spot
 
 __all__ = ["clean_line", "decode_line", "parse_line"]
 
-_MAX_LINE = 4096
-"""Longer lines are not parsed (a node sends at most a few hundred characters)."""
 
 
 _fast_dx_de: Callable[[str, datetime, str | None], Spot | None] | None
 try:  # the optional C reader of common DX de lines (_cdxde.pyx); it imports .clock, .fields
-    from dxspots.parse._cdxde import parse_dx_de as _fast_dx_de
+    from dxspots.parse._cdxde import read_line as _fast_dx_de
 except ModuleNotFoundError as missing:  # built without Cython or a compiler
     if missing.name != "dxspots.parse._cdxde":
         raise
@@ -40,14 +39,14 @@ def parse_line(line: str, received_at: datetime, node: str | None = None) -> Rec
     first and the cleaned text is what the record keeps as `raw`.
     """
     try:
-        # Fast path for the bulk of a feed: a clean `DX de` line (RBN ones first).
-        if line[:6] == "DX de " and len(line) <= _MAX_LINE:
+        # Fast paths for the bulk of a feed: a clean `DX de` line, read in C when it is built.
+        if _fast_dx_de is not None:
+            spot = _fast_dx_de(line, received_at, node)
+            if spot is not None:
+                return spot
+        if line[:6] == "DX de " and len(line) <= MAX_LINE:
             text = line.rstrip("\r\n\x07\x00")
             if text.isprintable():
-                if _fast_dx_de is not None:
-                    spot = _fast_dx_de(text, received_at, node)
-                    if spot is not None:
-                        return spot
                 return parse_dx_de(text, received_at, node)
         return _dispatch(clean_line(line), received_at, node)
     except Exception as error:  # pragma: no cover - a bug here must not lose the line
@@ -57,7 +56,7 @@ def parse_line(line: str, received_at: datetime, node: str | None = None) -> Rec
 def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
     if not line or line.isspace():
         return Other(line, received_at, "empty", node)
-    if len(line) > _MAX_LINE:
+    if len(line) > MAX_LINE:
         return Other(line, received_at, "too long", node)
     head = line[:6]
     if head == "DX de ":

@@ -15,7 +15,7 @@ Built when Cython and a C compiler are available at install time; dxspots works 
 from datetime import UTC, datetime, time, timedelta
 
 from dxspots.parse.clock import FUTURE_TOLERANCE
-from dxspots.parse.fields import MAX_FREQ_KHZ, MIN_FREQ_KHZ, STATES
+from dxspots.parse.fields import MAX_FREQ_KHZ, MAX_LINE, MIN_FREQ_KHZ, STATES
 from dxspots.spot import UNENRICHED, Spot
 
 cdef extern from "Python.h":
@@ -37,6 +37,7 @@ cdef object _SPOT = Spot
 cdef tuple _UNENRICHED = UNENRICHED
 cdef double _MIN_FREQ = MIN_FREQ_KHZ
 cdef double _MAX_FREQ = MAX_FREQ_KHZ
+cdef Py_ssize_t _MAX_LINE = MAX_LINE
 cdef frozenset _SPOT_TYPES = frozenset({u"CQ", u"DX", u"BEACON", u"NCDXF B"})
 
 
@@ -178,6 +179,29 @@ cdef tuple _rbn(str comment):
         if spot_type not in _SPOT_TYPES:
             return None
     return (mode, sign * snr, wpm, bps, spot_type, locator)
+
+
+def read_line(line, received_at, node):
+    """Return the `Spot` `parse_line` would for a raw line, or None to let it decide.
+
+    Takes a `DX de` line as received (line ending, trailing BEL and NUL allowed), of the
+    common shapes `parse_dx_de` reads; None for every other line.
+    """
+    cdef Py_ssize_t n, e
+    cdef chars b
+    if type(line) is not str:
+        return None
+    n = len(<str>line)
+    if n < 6 or n > _MAX_LINE or not (<str>line).isascii():
+        return None
+    b = <chars>PyUnicode_DATA(line)
+    if not (b[0] == c'D' and b[1] == c'X' and b[2] == c' ' and b[3] == c'd' and b[4] == c'e'
+            and b[5] == c' '):
+        return None
+    e = n
+    while e > 0 and (b[e - 1] == c'\n' or b[e - 1] == c'\r' or b[e - 1] == 7 or b[e - 1] == 0):
+        e -= 1
+    return parse_dx_de(line if e == n else (<str>line)[:e], received_at, node)
 
 
 def parse_dx_de(str line, received_at, node):

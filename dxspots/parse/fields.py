@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+MAX_LINE = 4096
+"""Longer lines are not parsed (a node sends at most a few hundred characters)."""
 MIN_FREQ_KHZ = 100.0
 """Below the lowest amateur allocation (2190 m starts at 135.7 kHz): not a real spot."""
 MAX_FREQ_KHZ = 300_000_000.0
