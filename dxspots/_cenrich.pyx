@@ -31,13 +31,14 @@ cdef class FastEnricher:
     A skimmer spot with a known mode column: no QSX or comment locator to look for, the mode
     is the normalised column, so what is left is the band (a bisect over the ADIF edges) and
     two memoised look-ups. A human spot without an explicit mode: the same, plus the
-    comment's mode word and locator (memoised per comment text, since stock comments repeat)
-    and its QSX (which depends on the frequency too). It shares the `Enricher`'s caches and
-    calls back into it for anything else, so both give one answer.
+    comment's mode word, locator and split test (memoised per comment text, since stock
+    comments repeat), the band plan's mode (memoised per frequency) and the QSX itself when
+    the comment has one. It shares the `Enricher`'s caches and calls back into it for
+    anything else, so both give one answer.
     """
 
     cdef object _enricher, _fallback, _dx_fields, _spotter_fields
-    cdef dict _dx, _spotters, _aliases, _comments
+    cdef dict _dx, _spotters, _aliases, _comments, _plan
     cdef double* _lowers
     cdef double* _uppers
     cdef tuple _names
@@ -49,6 +50,7 @@ cdef class FastEnricher:
         self._dx = enricher._dx
         self._spotters = enricher._spotters
         self._comments = {}
+        self._plan = {}
         self._dx_fields = enricher._dx_fields
         self._spotter_fields = enricher._spotter_fields
         self._aliases = MODE_ALIASES
@@ -117,8 +119,12 @@ cdef class FastEnricher:
                     qsx = _qsx_from_comment(comment, freq)
             else:
                 mode = None
-            if mode is None:
-                mode = _mode_from_frequency(freq)
+            if mode is None:  # the band plan's answer, memoised per frequency
+                mode = self._plan.get(freq, self)
+                if mode is self:
+                    if len(self._plan) >= COMMENT_MEMO_LIMIT:
+                        self._plan.clear()
+                    mode = self._plan[freq] = _mode_from_frequency(freq)
         else:
             return self._fallback(spot_object)
         dx = self._dx.get(spot[2])
