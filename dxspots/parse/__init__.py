@@ -22,7 +22,6 @@ from dxspots.spot import Other, Record, Spot
 __all__ = ["clean_line", "decode_line", "parse_line"]
 
 
-
 _fast_dx_de: Callable[[str, datetime, str | None], Spot | None] | None
 try:  # the optional C reader of common DX de lines (_cdxde.pyx); it imports .clock, .fields
     from dxspots.parse._cdxde import read_line as _fast_dx_de
