@@ -91,12 +91,13 @@ def template_db(pg_server: str) -> str:
     return name
 
 
-@pytest.fixture
-def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
-    """A DSN for a fresh, migrated database of this test's own."""
+@contextlib.contextmanager
+def throwaway_database(pg_server: str, template: str | None = None) -> Iterator[str]:
+    """Create a database (a copy of `template`, if given), yield its DSN, then drop it."""
     name = f"dxspots_test_{uuid.uuid4().hex[:12]}"
+    clone = f" TEMPLATE {template}" if template else ""
     with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        admin.execute(f"CREATE DATABASE {name}{clone}")
     try:
         yield _with_db(pg_server, name)
     finally:
@@ -105,19 +106,17 @@ def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
             contextlib.suppress(psycopg.Error),
         ):
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
+    """A DSN for a fresh, migrated database of this test's own."""
+    with throwaway_database(pg_server, template_db) as dsn:
+        yield dsn
 
 
 @pytest.fixture
 def empty_db_dsn(pg_server: str) -> Iterator[str]:
     """A DSN for a fresh database with no schema at all."""
-    name = f"dxspots_empty_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield _with_db(pg_server, name)
-    finally:
-        with (
-            psycopg.connect(pg_server, autocommit=True) as admin,
-            contextlib.suppress(psycopg.Error),
-        ):
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with throwaway_database(pg_server) as dsn:
+        yield dsn
