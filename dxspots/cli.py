@@ -1,6 +1,6 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, db migrate, db status, cty update, up. Each imports what it
+Subcommands: parse, import, export, db migrate, db status, cty update, up. Each imports what it
 needs when it runs, so `dxspots parse` never loads the database driver, and the apps added
 later (collect, api, dashboard) load only with their own subcommand.
 """
@@ -15,24 +15,17 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dxspots.runtime import CommandError, connect, load_enricher, writer_dsn
 from dxspots.settings import Settings, SettingsError, load_settings, unknown_settings
 
 if TYPE_CHECKING:
-    import psycopg
-
-    from dxspots.enrich import Enricher
     from dxspots.spot import Record
 
 log = logging.getLogger("dxspots")
-
-
-class CommandError(RuntimeError):
-    """A command failed in a way the user can fix; the message says how."""
 
 
 def _utc(text: str) -> datetime:
@@ -63,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--node", help="node name to record (default: the file name)")
 
+    p = sub.add_parser("export", help="write stored spots as CSV or JSON lines")
+    p.add_argument("--since", type=_utc, help="from this time (default: 24 hours ago)")
+    p.add_argument("--until", type=_utc, help="up to this time, exclusive (default: now)")
+    p.add_argument("--band", action="append", default=[], help="only this band (repeatable)")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p.add_argument("-o", "--output", default="-", help="a file, or - for standard output")
+
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
     )
@@ -76,54 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("up", help="run everything on this machine (see README)")
     return parser
-
-
-def load_enricher(settings: Settings) -> Enricher:
-    """Load the country file the settings point at; warn once when there is none."""
-    from dxspots.cty import CountryFile, CtyError, find_country_file
-    from dxspots.enrich import Enricher
-
-    if settings.cty_path is not None and not settings.cty_path.is_file():
-        raise CommandError(f"DXSPOTS_CTY_PATH: no such file: {settings.cty_path}")
-    path = find_country_file(settings.cty_path, settings.data_dir)
-    if path is None:
-        log.warning(
-            "no country file: DXCC entity fields stay empty. Run `dxspots cty update` "
-            "or set DXSPOTS_CTY_PATH to a cty.dat"
-        )
-        return Enricher(None)
-    csv_path = path.with_name("cty.csv")
-    try:
-        country_file = CountryFile.load(path, csv_path if csv_path.is_file() else None)
-    except CtyError as error:
-        raise CommandError(f"country file {path}: {error}") from None
-    log.info("country file %s (version %s)", path, country_file.version or "unknown")
-    return Enricher(country_file)
-
-
-@contextmanager
-def writer_dsn(settings: Settings) -> Iterator[str]:
-    """Yield the writer DSN: the configured one, or the local server in the data directory.
-
-    The local server is started if it is not running, and stopped when the last command
-    using it ends (`LocalServer.session`).
-    """
-    if settings.database_url is not None:
-        yield settings.database_url
-        return
-    from dxspots.db.localserver import LocalServer
-
-    with LocalServer(settings.data_dir / "postgres").session() as dsn:
-        yield dsn
-
-
-def _connect(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
-    import psycopg
-
-    try:
-        return psycopg.connect(dsn, connect_timeout=10)
-    except psycopg.OperationalError as error:
-        raise CommandError(f"cannot connect to the database: {error}".strip()) from None
 
 
 def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,7 +115,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(f"no such file: {path}")
     enricher = load_enricher(settings)
     summary = ImportSummary()
-    with writer_dsn(settings) as dsn, _connect(dsn) as conn:
+    with writer_dsn(settings) as dsn, connect(dsn) as conn:
         migrate(conn)
         writer = SpotWriter(conn)
         total = sum(input_size(path) for path in args.files)
@@ -195,11 +147,31 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write spots of a time window (and bands) as CSV or JSON lines."""
+    from dxspots.db.export import ExportError, SpotFilter, export_csv, export_jsonl
+
+    until = args.until or datetime.now(UTC)
+    spots = SpotFilter(args.since or until - timedelta(days=1), until, tuple(args.band))
+    write = export_csv if args.format == "csv" else export_jsonl
+    with writer_dsn(settings) as dsn, connect(settings.read_database_url or dsn) as conn:
+        out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        try:
+            rows = write(conn, spots, out)
+        except ExportError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+    print(f"exported {rows} spots", file=sys.stderr)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     """Apply migrations, or list them."""
     from dxspots.db.migrate import MigrationError, migrate, migration_status
 
-    with writer_dsn(settings) as dsn, _connect(dsn) as conn:
+    with writer_dsn(settings) as dsn, connect(dsn) as conn:
         if args.db_command == "migrate":
             try:
                 applied = migrate(conn)
@@ -243,7 +215,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with writer_dsn(settings) as dsn:
-        with _connect(dsn) as conn:
+        with connect(dsn) as conn:
             applied = migrate(conn)
         if settings.database_url:
             print(f"database: configured server, {len(applied)} migration(s) applied")
@@ -263,7 +235,14 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"parse": cmd_parse, "import": cmd_import, "db": cmd_db, "cty": cmd_cty, "up": cmd_up}
+COMMANDS = {
+    "parse": cmd_parse,
+    "import": cmd_import,
+    "export": cmd_export,
+    "db": cmd_db,
+    "cty": cmd_cty,
+    "up": cmd_up,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -259,3 +259,43 @@ def test_import_dxspider_debug_log_uses_its_timestamps(
 def test_import_missing_file_is_a_clear_error(db_dsn: str) -> None:
     result = run("import", "/nonexistent.log", env={"DXSPOTS_DATABASE_URL": db_dsn})
     assert result.returncode == 1 and "no such file: /nonexistent.log" in result.stderr
+
+
+def test_export_csv_and_jsonl_by_window_and_band(
+    db_dsn: str, cty_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "node.log"
+    log.write_text(LOG)
+    env = cty_env | {"DXSPOTS_DATABASE_URL": db_dsn}
+    assert run("import", str(log), env=env).returncode == 0
+    window = ["--since", "2026-11-27T09:00:00Z", "--until", "2026-11-27T10:00:00Z"]
+    out = tmp_path / "spots.csv"
+    result = run("export", *window, "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "exported 3 spots" in result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["dx_call"] for r in rows] == ["UA0ZZZ", "CS3B", "HC2AO"]  # by spot time
+    assert rows[1]["spot_time"] == "2026-11-27 09:13:00+00" and rows[1]["band"] == "20m"
+    assert set(rows[0]) == set(
+        json.loads(run("parse", stdin=LOG, env=cty_env).stdout.splitlines()[-1])
+    ) - {"line", "kind"}
+    jsonl = run("export", *window, "--band", "15m", "--format", "jsonl", env=env)
+    (row,) = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert (row["dx_call"], row["spot_time"], row["band"]) == (
+        "HC2AO",
+        "2026-11-27T09:13:00Z",
+        "15m",
+    )
+    empty = run(
+        "export", "--since", "2020-01-01T00:00:00Z", "--until", "2020-01-02T00:00:00Z", env=env
+    )
+    assert empty.stdout.splitlines()[0].startswith("spot_time,freq_khz,dx_call")
+    assert "exported 0 spots" in empty.stderr
+
+
+def test_export_refuses_an_empty_window(db_dsn: str) -> None:
+    result = run(
+        "export", "--since", "2026-11-27T10:00:00Z", "--until", "2026-11-27T09:00:00Z",
+        env={"DXSPOTS_DATABASE_URL": db_dsn},
+    )  # fmt: skip
+    assert result.returncode == 1 and "must be before" in result.stderr
