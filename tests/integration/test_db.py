@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -134,36 +136,34 @@ def test_other_lines_that_are_not_malformed_are_not_stored(db_dsn: str) -> None:
     assert result.rejected == 0 and count(db_dsn, "rejected_lines") == 0
 
 
-def test_reader_role_can_select_but_not_write(db_dsn: str) -> None:
-    SpotWriter(psycopg.connect(db_dsn)).write([make_spot(1)])
-    login = f"dxspots_ro_{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def member_of(db_dsn: str, group: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """Connect as a new login role that is a member of `group`; drop the role after."""
+    login = f"dxspots_login_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(db_dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE dxspots_reader")
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
-        with psycopg.connect(**info) as reader:  # type: ignore[arg-type]
-            assert reader.execute("SELECT count(*) FROM spots").fetchone() == (1,)
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                reader.execute("INSERT INTO rejected_lines VALUES (now(), 'x', 'y', 'z')")
-    finally:
-        with psycopg.connect(db_dsn, autocommit=True) as admin:
-            admin.execute(f"DROP OWNED BY {login}")
-            admin.execute(f"DROP ROLE {login}")
-
-
-def test_writer_role_can_write_and_create_partitions(db_dsn: str) -> None:
-    login = f"dxspots_rw_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE dxspots_writer")
+        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE {group}")
     try:
         info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
         with psycopg.connect(**info) as conn:  # type: ignore[arg-type]
-            result = SpotWriter(conn).write([make_spot(when=datetime(2035, 3, 1, tzinfo=UTC))])
-        assert result.spots_new == 1
+            yield conn
     finally:
         with psycopg.connect(db_dsn, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {login}")
             admin.execute(f"DROP ROLE {login}")
+
+
+def test_reader_role_can_select_but_not_write(db_dsn: str) -> None:
+    SpotWriter(psycopg.connect(db_dsn)).write([make_spot(1)])
+    with member_of(db_dsn, "dxspots_reader") as reader:
+        assert reader.execute("SELECT count(*) FROM spots").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("INSERT INTO rejected_lines VALUES (now(), 'x', 'y', 'z')")
+
+
+def test_writer_role_can_write_and_create_partitions(db_dsn: str) -> None:
+    with member_of(db_dsn, "dxspots_writer") as conn:
+        result = SpotWriter(conn).write([make_spot(when=datetime(2035, 3, 1, tzinfo=UTC))])
+    assert result.spots_new == 1
 
 
 def test_frequencies_that_round_to_the_same_tenth_are_one_spot(db_dsn: str) -> None:
@@ -189,20 +189,11 @@ def test_very_long_rejected_lines_and_announcements_are_kept(db_dsn: str) -> Non
 
 
 def test_reader_cannot_create_partitions(db_dsn: str) -> None:
-    login = f"dxspots_ro_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE dxspots_reader")
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
-        with (
-            psycopg.connect(**info) as reader,  # type: ignore[arg-type]
-            pytest.raises(psycopg.errors.InsufficientPrivilege),
-        ):
-            reader.execute("SELECT dxspots_ensure_partition('1999-03-01')")
-    finally:
-        with psycopg.connect(db_dsn, autocommit=True) as admin:
-            admin.execute(f"DROP OWNED BY {login}")
-            admin.execute(f"DROP ROLE {login}")
+    with (
+        member_of(db_dsn, "dxspots_reader") as reader,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        reader.execute("SELECT dxspots_ensure_partition('1999-03-01')")
 
 
 def test_detached_month_is_a_clear_error(db_dsn: str) -> None:
