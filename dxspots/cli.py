@@ -1,8 +1,8 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, export, db migrate, db status, cty update, up. Each imports what it
-needs when it runs, so `dxspots parse` never loads the database driver, and the apps added
-later (collect, api, dashboard) load only with their own subcommand.
+Subcommands: parse, import, export, db migrate, db status, cty update, simulate, up. Each
+imports what it needs when it runs, so `dxspots parse` never loads the database driver, and
+the apps (simulate now; collect, api, dashboard later) load only with their own subcommand.
 """
 
 from __future__ import annotations
@@ -73,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
         dest="cty_command", required=True, metavar="ACTION"
     )
     cty.add_parser("update", help="download the current cty.dat and cty.csv")
+
+    p = sub.add_parser("simulate", help="run a simulated DXSpider node (for tests and demos)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7300)
+    p.add_argument("--rate", type=float, default=10.0, help="lines per second (0: flat out)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--log", type=Path, help="append every line sent to this file")
+    p.add_argument("--drop-every", type=float, help="close connections after N seconds")
+    p.add_argument("--stall-after", type=float, help="stop sending after N seconds")
+    p.add_argument("--garbage-every", type=int, help="send random bytes every N lines")
+    p.add_argument("--endless-line-after", type=int, help="send 1 MB without a newline")
+    p.add_argument("--refuse-login", action="store_true")
 
     sub.add_parser("up", help="run everything on this machine (see README)")
     return parser
@@ -235,12 +247,42 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the simulated node until Ctrl-C."""
+    import asyncio
+
+    from collector.simulator import Faults, SimulatedNode
+
+    faults = Faults(
+        drop_every=args.drop_every, stall_after=args.stall_after,
+        garbage_every=args.garbage_every, endless_line_after=args.endless_line_after,
+        refuse_login=args.refuse_login,
+    )  # fmt: skip
+    node = SimulatedNode(
+        host=args.host, port=args.port, rate=args.rate, seed=args.seed, faults=faults,
+        log_path=args.log,
+    )  # fmt: skip
+
+    async def serve() -> None:
+        port = await node.start()
+        print(f"simulated DXSpider node (not a real cluster) on {args.host}:{port}", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await node.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
+
+
 COMMANDS = {
     "parse": cmd_parse,
     "import": cmd_import,
     "export": cmd_export,
     "db": cmd_db,
     "cty": cmd_cty,
+    "simulate": cmd_simulate,
     "up": cmd_up,
 }
 
