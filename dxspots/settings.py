@@ -38,8 +38,20 @@ class NodeConfig(BaseModel):
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     callsign: str | None = None
+    """Login call for this node; `DXSPOTS_CALLSIGN` when unset."""
     password: str | None = None
+    """Sent when the node asks for a password."""
     commands: tuple[str, ...] | None = None
+    """Start-up commands; unset: the defaults for the node's software (docs)."""
+    stall_seconds: float = Field(default=180.0, gt=0)
+    """Reconnect when nothing arrives for this long (a quiet node wants more, the RBN less)."""
+    backfill: int = Field(default=100, ge=0, le=500)
+    """`sh/dx N` after each login to fill a gap (0: none; the RBN has no history)."""
+
+    @field_validator("callsign")
+    @classmethod
+    def _callsign(cls, value: str | None) -> str | None:
+        return check_callsign(value)
 
 
 def parse_nodes(value: Any) -> Any:
