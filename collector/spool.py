@@ -1,0 +1,86 @@
+"""The spool: batches the database could not take, kept on disk until it can.
+
+An append-only file in the data directory, one JSON object per batch (the raw lines with
+their received time and node, so a replay parses them exactly as the first time), fsynced
+per batch. `replay` yields the batches in order; `clear` empties the file once all of them
+are stored. The file has a size cap: a warning is logged when it passes `warn_fraction` of
+it, and once full further batches are refused (counted and logged as an error) rather than
+filling the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RawLine = tuple[str, datetime, str | None]
+"""A line as read: (text, received_at, node)."""
+
+
+class SpoolFullError(OSError):
+    """The spool reached its size cap; the batch was not kept."""
+
+
+class Spool:
+    """An append-only file of batches."""
+
+    def __init__(self, path: Path, cap_bytes: int = 1 << 30, warn_fraction: float = 0.8) -> None:
+        self.path = path
+        self.cap_bytes = cap_bytes
+        self.warn_fraction = warn_fraction
+        self.refused_batches = 0
+        self._warned = False
+
+    @property
+    def size(self) -> int:
+        """Bytes in the spool now."""
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, batch: list[RawLine]) -> None:
+        """Add a batch durably (fsync); raise `SpoolFullError` when over the cap."""
+        data = (
+            json.dumps([[line, at.isoformat(), node] for line, at, node in batch]) + "\n"
+        ).encode("utf-8")
+        size = self.size
+        if size + len(data) > self.cap_bytes:
+            self.refused_batches += 1
+            log.error("spool %s is full (%d bytes): %d lines not kept", self.path, size, len(batch))
+            raise SpoolFullError(f"spool full at {size} bytes")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not self._warned and size + len(data) > self.warn_fraction * self.cap_bytes:
+            self._warned = True
+            log.warning("spool %s is %.0f%% full: is the database down?", self.path,
+                        100 * (size + len(data)) / self.cap_bytes)  # fmt: skip
+
+    def replay(self) -> Iterator[list[RawLine]]:
+        """Yield the spooled batches in order. A torn last batch (a crash mid-write) is
+        skipped with a warning; every complete one is yielded."""
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as spool:
+            for number, text in enumerate(spool, start=1):
+                try:
+                    rows = json.loads(text)
+                    yield [(line, datetime.fromisoformat(at), node) for line, at, node in rows]
+                except (ValueError, TypeError):
+                    log.warning("spool %s: batch %d is torn and skipped", self.path, number)
+
+    def clear(self) -> None:
+        """Empty the spool (after every batch in it was stored)."""
+        self.path.unlink(missing_ok=True)
+        self._warned = False
