@@ -37,7 +37,7 @@ def test_the_cap_refuses_batches_and_warns_first(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     spool = Spool(tmp_path / "spool", cap_bytes=400, warn_fraction=0.5)
-    spool.append([("x" * 150, AT, "a")])
+    spool.append([("x" * 180, AT, "a")])  # about 220 bytes: past half of the cap
     assert "full" in caplog.text  # the warning, past half of the cap
     with pytest.raises(SpoolFullError):
         spool.append([("y" * 300, AT, "a")])
