@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -43,8 +43,8 @@ LOGIN_TIMEOUT = 30.0
 BANNER_WAIT = 2.0
 """Seconds after login to read the banner before the start-up commands are sent."""
 
-Sink = Callable[[str, datetime, str], None]
-"""Takes (line, received_at, node name)."""
+Sink = Callable[[str, datetime, str], Awaitable[None]]
+"""Takes (line, received_at, node name); waits while the pipeline is full (back-pressure)."""
 
 
 def send(writer: telnetlib3.TelnetWriter, text: str) -> None:
@@ -208,7 +208,7 @@ class NodeSession:
                     raise LoginRefusedError(line.strip())
                 if self.status.software is None:
                     self._detect(lowered)
-                self._deliver(line)
+                await self._deliver(line)
 
     async def _read(self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float) -> None:
         """Read once and deliver the complete lines; `StallError` after `stall` quiet seconds."""
@@ -219,15 +219,15 @@ class NodeSession:
         if not data:
             raise ConnectionError("closed by the node")
         for line, _ in lines.feed(data):
-            self._deliver(line)
+            await self._deliver(line)
 
-    def _deliver(self, line: str) -> None:
+    async def _deliver(self, line: str) -> None:
         """Count a line and hand it on; an overflowed one arrives cut at `MAX_LINE` and the
         parser refuses it as too long, so it is kept as a rejected line."""
         status = self.status
         status.lines += 1
         now = status.last_line_at = datetime.now(UTC)
-        self.sink(line, now, self.node.name)
+        await self.sink(line, now, self.node.name)
 
     def _detect(self, text: str) -> None:
         for marker, software in SOFTWARE:

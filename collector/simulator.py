@@ -64,6 +64,9 @@ class SimulatedNode:
     log_path: Path | None = None
     sent: list[str] = field(default_factory=list)
     garbage_sent: int = 0
+    paused: bool = False
+    """While true, connections stay open but nothing more is sent (tests use it to let a
+    collector catch up before comparing)."""
     logins: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     _server: telnetlib3.server.Server | None = None
@@ -152,6 +155,8 @@ class SimulatedNode:
         rng = random.Random(self.seed)
         count = 0
         while True:
+            while self.paused:
+                await asyncio.sleep(0.02)
             elapsed = loop.time() - started
             if faults.drop_every is not None and elapsed >= faults.drop_every:
                 return

@@ -1,8 +1,9 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, export, db migrate, db status, cty update, simulate, up. Each
-imports what it needs when it runs, so `dxspots parse` never loads the database driver, and
-the apps (simulate now; collect, api, dashboard later) load only with their own subcommand.
+Subcommands: parse, import, export, db migrate, db status, cty update, collect, simulate, up.
+Each imports what it needs when it runs, so `dxspots parse` never loads the database driver,
+and the apps (collect, simulate now; api, dashboard later) load only with their own
+subcommand.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="cty_command", required=True, metavar="ACTION"
     )
     cty.add_parser("update", help="download the current cty.dat and cty.csv")
+
+    sub.add_parser("collect", help="connect to the configured nodes and store their spots")
 
     p = sub.add_parser("simulate", help="run a simulated DXSpider node (for tests and demos)")
     p.add_argument("--host", default="127.0.0.1")
@@ -247,6 +250,31 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the collector until SIGTERM or Ctrl-C."""
+    import asyncio
+
+    import psycopg
+
+    from collector.app import Collector, CollectorConfigError
+    from collector.spool import Spool
+    from dxspots.db.migrate import migrate
+
+    enricher = load_enricher(settings)
+    with writer_dsn(settings) as dsn:
+        with connect(dsn) as conn:
+            migrate(conn)
+        try:
+            collector = Collector(
+                settings.nodes, settings.callsign, lambda: psycopg.connect(dsn, connect_timeout=5),
+                enricher, Spool(settings.data_dir / "spool" / "batches.jsonl"),
+            )  # fmt: skip
+        except CollectorConfigError as error:
+            raise CommandError(str(error)) from None
+        asyncio.run(collector.run())
+    return 0
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     """Run the simulated node until Ctrl-C."""
     import asyncio
@@ -282,6 +310,7 @@ COMMANDS = {
     "export": cmd_export,
     "db": cmd_db,
     "cty": cmd_cty,
+    "collect": cmd_collect,
     "simulate": cmd_simulate,
     "up": cmd_up,
 }

@@ -19,7 +19,7 @@ class Sink:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def __call__(self, line: str, received_at: datetime, node: str) -> None:
+    async def __call__(self, line: str, received_at: datetime, node: str) -> None:
         self.lines.append(line.rstrip("\r\n\x07"))
 
 

@@ -1,0 +1,106 @@
+"""`dxspots collect`: every configured node connected at once, one pipeline to PostgreSQL.
+
+Each node has its own session task; all feed one pipeline. SIGTERM and SIGINT stop the
+sessions, store (or spool) what is queued, and return 0. A summary line is logged once a
+minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collector.pipeline import Connect, Pipeline
+from collector.session import NodeSession
+from collector.spool import Spool
+from dxspots.enrich import Enricher
+from dxspots.settings import NodeConfig
+
+log = logging.getLogger(__name__)
+
+SUMMARY_SECONDS = 60.0
+
+
+class CollectorConfigError(ValueError):
+    """The settings do not allow collecting; the message names the setting."""
+
+
+@dataclass
+class Collector:
+    """The running collector: sessions, the pipeline, and how to stop them."""
+
+    nodes: list[NodeConfig]
+    callsign: str | None
+    connect: Connect
+    enricher: Enricher
+    spool: Spool
+    sessions: list[NodeSession] = field(default_factory=list)
+    pipeline: Pipeline = field(init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        if not self.nodes:
+            raise CollectorConfigError(
+                "DXSPOTS_NODES is empty: name at least one node (docs/configuration.md)"
+            )
+        missing = [node.name for node in self.nodes if not (node.callsign or self.callsign)]
+        if missing:
+            raise CollectorConfigError(
+                f"DXSPOTS_CALLSIGN is not set, and nodes {', '.join(missing)} have no callsign "
+                "of their own: set your callsign to log in"
+            )
+        self.pipeline = Pipeline(self.connect, self.enricher, self.spool)
+
+    def stop(self) -> None:
+        """Ask the collector to stop (what SIGTERM and SIGINT do)."""
+        self._stop.set()
+
+    async def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Run until `stop`; then store or spool what is queued."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.stop)
+        pipeline = self.pipeline
+        self.sessions = [
+            NodeSession(node, self.callsign or "", pipeline.submit) for node in self.nodes
+        ]
+        tasks = [asyncio.create_task(session.run()) for session in self.sessions]
+        writer = asyncio.create_task(pipeline.run())
+        summary = asyncio.create_task(self._summaries())
+        if on_ready is not None:
+            on_ready()
+        log.info("collecting from %s", ", ".join(node.name for node in self.nodes))
+        await self._stop.wait()
+        log.info("stopping: storing what is queued")
+        for task in (*tasks, summary):
+            task.cancel()
+        await asyncio.gather(*tasks, summary, return_exceptions=True)
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+        await pipeline.drain()
+        self._log_summary()
+
+    async def _summaries(self) -> None:
+        while True:
+            await asyncio.sleep(SUMMARY_SECONDS)
+            self._log_summary()
+
+    def _log_summary(self) -> None:
+        stats = self.pipeline.stats
+        written = stats.written
+        nodes = ", ".join(
+            f"{s.status.name} {'up' if s.status.logged_in else 'down'} {s.status.lines} lines"
+            for s in self.sessions
+        )
+        log.info(
+            "lines %d, spots new %d, duplicates %d, rejected %d, spooled batches %d, "
+            "queue %d, spool %d bytes; %s",
+            stats.lines, written.spots_new if written else 0,
+            written.spots_duplicate if written else 0, written.rejected if written else 0,
+            stats.spooled_batches, self.pipeline.queue.qsize(), self.spool.size, nodes,
+        )  # fmt: skip

@@ -1,0 +1,108 @@
+"""`dxspots collect` as a process: two simulated nodes at once, SIGTERM, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from collector.simulator import SimulatedNode
+from dxspots.parse import parse_line
+from dxspots.spot import Spot
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop in a thread, for simulated nodes beside a collector process."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def key(spot: Spot) -> tuple[str, str, int, str]:
+    return (spot.dx_call, spot.spotter, round(spot.freq_khz * 10) // 10, f"{spot.spot_time:%H%M}")
+
+
+def test_two_nodes_every_spot_once_and_sigterm_flushes(
+    db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    nodes = [SimulatedNode(rate=150, seed=seed) for seed in (11, 12)]
+    ports = [asyncio.run_coroutine_threadsafe(n.start(), loop).result(10) for n in nodes]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": json.dumps(
+            [
+                {"name": f"sim{i}", "host": "127.0.0.1", "port": port, "backfill": 30}
+                for i, port in enumerate(ports)
+            ]
+        ),  # fmt: skip
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while min(len(n.sent) for n in nodes) < 400 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for node in nodes:  # stop sending; what was sent is on its way to the collector
+            node.paused = True
+        time.sleep(1.0)
+        collector.send_signal(signal.SIGTERM)  # it must store what it has queued, then exit 0
+        _, err = collector.communicate(timeout=30)
+    finally:
+        collector.kill()
+        for node in nodes:
+            asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert collector.returncode == 0, err
+    assert "Traceback" not in err
+    now = datetime.now(UTC)
+    sent = {
+        key(spot)
+        for node in nodes
+        for line in node.sent
+        if isinstance(spot := parse_line(line, now), Spot)
+    }
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute(
+            "SELECT dx_call, spotter, freq_bucket, to_char(spot_time, 'HH24MI'), count(*)"
+            " FROM spots GROUP BY 1, 2, 3, 4"
+        ).fetchall()
+        nodes_seen = {row[0] for row in conn.execute("SELECT DISTINCT node FROM spots")}
+    stored = {(r[0], r[1], r[2], r[3]) for r in rows}
+    assert len(sent) > 700
+    assert stored == sent  # every spot sent arrived, and nothing else
+    assert all(r[4] == 1 for r in rows)  # once
+    assert nodes_seen == {"sim0", "sim1"}
+    assert all("sh/dx 30" in n.commands for n in nodes)
+
+
+def test_collect_without_a_callsign_is_a_clear_error(db_dsn: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": "127.0.0.1:7300",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "DXSPOTS_CALLSIGN is not set" in result.stderr and "Traceback" not in result.stderr
