@@ -52,7 +52,7 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
                 {"name": f"sim{i}", "host": "127.0.0.1", "port": port, "backfill": 30}
                 for i, port in enumerate(ports)
             ]
-        ),  # fmt: skip
+        ),
     }
     collector = subprocess.Popen(
         [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
