@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collector.pipeline import Connect, Pipeline
+from collector.sdnotify import Notifier
 from collector.session import NodeSession
 from collector.spool import Spool
 from dxspots.enrich import Enricher
@@ -38,6 +39,7 @@ class Collector:
     connect: Connect
     enricher: Enricher
     spool: Spool
+    notifier: Notifier = field(default_factory=lambda: Notifier(None))
     sessions: list[NodeSession] = field(default_factory=list)
     pipeline: Pipeline = field(init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -72,14 +74,17 @@ class Collector:
         tasks = [asyncio.create_task(session.run()) for session in self.sessions]
         writer = asyncio.create_task(pipeline.run())
         summary = asyncio.create_task(self._summaries())
+        watchdog = asyncio.create_task(self.notifier.watchdog())
+        self.notifier.send("READY=1")
         if on_ready is not None:
             on_ready()
         log.info("collecting from %s", ", ".join(node.name for node in self.nodes))
         await self._stop.wait()
         log.info("stopping: storing what is queued")
-        for task in (*tasks, summary):
+        self.notifier.send("STOPPING=1")
+        for task in (*tasks, summary, watchdog):
             task.cancel()
-        await asyncio.gather(*tasks, summary, return_exceptions=True)
+        await asyncio.gather(*tasks, summary, watchdog, return_exceptions=True)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
         await pipeline.drain()

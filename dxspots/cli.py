@@ -257,6 +257,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
 
     from collector.app import Collector, CollectorConfigError
+    from collector.sdnotify import Notifier
     from collector.spool import Spool
     from dxspots.db.migrate import migrate
 
@@ -268,6 +269,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             collector = Collector(
                 settings.nodes, settings.callsign, lambda: psycopg.connect(dsn, connect_timeout=5),
                 enricher, Spool(settings.data_dir / "spool" / "batches.jsonl"),
+                Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
+                         int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
             )  # fmt: skip
         except CollectorConfigError as error:
             raise CommandError(str(error)) from None

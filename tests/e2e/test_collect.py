@@ -94,6 +94,43 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
     assert all("sh/dx 30" in n.commands for n in nodes)
 
 
+def test_systemd_hears_ready_and_the_watchdog(
+    db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    import socket
+
+    node = SimulatedNode(rate=20)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(20)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": f"127.0.0.1:{port}",
+        "NOTIFY_SOCKET": str(tmp_path / "notify"),
+        "WATCHDOG_USEC": "400000",
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        messages = [notify.recv(100).decode() for _ in range(4)]
+        collector.send_signal(signal.SIGTERM)
+        collector.communicate(timeout=30)
+        messages.append(notify.recv(100).decode())
+        while "STOPPING=1" not in messages:
+            messages.append(notify.recv(100).decode())
+    finally:
+        collector.kill()
+        notify.close()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert "READY=1" in messages and messages.count("WATCHDOG=1") >= 3
+    assert collector.returncode == 0
+
+
 def test_collect_without_a_callsign_is_a_clear_error(db_dsn: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
         "DXSPOTS_DATABASE_URL": db_dsn,
