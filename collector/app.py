@@ -14,16 +14,21 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import psycopg
+
 from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
 from collector.session import NodeSession
 from collector.spool import Spool
+from dxspots.db.nodestatus import NodeStatusRow, write_node_status
 from dxspots.enrich import Enricher
 from dxspots.settings import NodeConfig
 
 log = logging.getLogger(__name__)
 
 SUMMARY_SECONDS = 60.0
+STATUS_SECONDS = 10.0
+"""How often the node status rows are written."""
 
 
 class CollectorConfigError(ValueError):
@@ -75,6 +80,7 @@ class Collector:
         writer = asyncio.create_task(pipeline.run())
         summary = asyncio.create_task(self._summaries())
         watchdog = asyncio.create_task(self.notifier.watchdog())
+        status = asyncio.create_task(self._status_writes())
         self.notifier.send("READY=1")
         if on_ready is not None:
             on_ready()
@@ -82,13 +88,49 @@ class Collector:
         await self._stop.wait()
         log.info("stopping: storing what is queued")
         self.notifier.send("STOPPING=1")
-        for task in (*tasks, summary, watchdog):
+        for task in (*tasks, summary, watchdog, status):
             task.cancel()
-        await asyncio.gather(*tasks, summary, watchdog, return_exceptions=True)
+        await asyncio.gather(*tasks, summary, watchdog, status, return_exceptions=True)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
         await pipeline.drain()
+        await asyncio.to_thread(self.write_status)
         self._log_summary()
+
+    def status_rows(self) -> list[NodeStatusRow]:
+        """Each node's state, with the pipeline's spot and reject counts."""
+        stats = self.pipeline.stats
+        return [
+            NodeStatusRow(
+                s.node.name,
+                s.node.host,
+                s.node.port,
+                s.status.software,
+                s.status.logged_in,
+                s.status.connected_since,
+                s.status.last_line_at,
+                s.status.lines,
+                stats.spots_by_node.get(s.node.name, 0),
+                stats.rejects_by_node.get(s.node.name, 0),
+                s.status.overflows,
+                s.status.reconnects,
+                s.status.last_error,
+            )
+            for s in self.sessions
+        ]
+
+    def write_status(self) -> None:
+        """Write the node status rows; a database that is away is logged, not raised."""
+        try:
+            with self.connect() as conn:
+                write_node_status(conn, self.status_rows())
+        except psycopg.Error as error:
+            log.warning("node status not written: %s", error)
+
+    async def _status_writes(self) -> None:
+        while True:
+            await asyncio.sleep(STATUS_SECONDS)
+            await asyncio.to_thread(self.write_status)
 
     async def _summaries(self) -> None:
         while True:

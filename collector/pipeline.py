@@ -15,16 +15,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
 
 from collector.spool import RawLine, Spool, SpoolFullError
-from dxspots.db.writer import SpotWriter, WriteResult
+from dxspots.db.writer import IGNORED_REASONS, SpotWriter, WriteResult
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
-from dxspots.spot import Record, Spot
+from dxspots.spot import Other, Record, Spot
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class PipelineStats:
     lost_lines: int = 0
     write_seconds: float = 0.0
     written: WriteResult | None = None
+    spots_by_node: dict[str | None, int] = field(default_factory=dict)
+    rejects_by_node: dict[str | None, int] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -145,10 +147,16 @@ class Pipeline:
 
     def _records(self, batch: list[RawLine]) -> list[Record]:
         enrich = self.enricher.enrich
+        spots, rejects = self.stats.spots_by_node, self.stats.rejects_by_node
         records: list[Record] = []
         for line, received_at, node in batch:
             record = parse_line(line, received_at, node)
-            records.append(enrich(record) if type(record) is Spot else record)
+            if type(record) is Spot:
+                record = enrich(record)
+                spots[node] = spots.get(node, 0) + 1
+            elif isinstance(record, Other) and record.reason not in IGNORED_REASONS:
+                rejects[node] = rejects.get(node, 0) + 1
+            records.append(record)
         return records
 
     def _write(self, batch: list[RawLine]) -> None:

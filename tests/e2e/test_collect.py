@@ -92,6 +92,15 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
     assert all(r[4] == 1 for r in rows)  # once
     assert nodes_seen == {"sim0", "sim1"}
     assert all("sh/dx 30" in n.commands for n in nodes)
+    with psycopg.connect(db_dsn) as conn:
+        status = conn.execute(
+            "SELECT node, software, lines, spots, reconnects FROM node_status ORDER BY node"
+        ).fetchall()
+        per_node = dict(conn.execute("SELECT node, count(*) FROM spots GROUP BY node").fetchall())
+    assert [(row[0], row[1]) for row in status] == [("sim0", "dxspider"), ("sim1", "dxspider")]
+    for node_name, _, lines, spots, reconnects in status:
+        # every spot a node sent counts for it, stored or a duplicate of the other node's
+        assert lines > 400 and spots >= per_node.get(node_name, 0) and reconnects == 0
 
 
 def test_systemd_hears_ready_and_the_watchdog(
