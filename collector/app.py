@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from collector.health import HealthServer
 from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
 from collector.session import NodeSession
@@ -45,6 +46,8 @@ class Collector:
     enricher: Enricher
     spool: Spool
     notifier: Notifier = field(default_factory=lambda: Notifier(None))
+    metrics_address: tuple[str, int] | None = None
+    """Where to serve /healthz and /metrics; None: not served."""
     sessions: list[NodeSession] = field(default_factory=list)
     pipeline: Pipeline = field(init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,6 +82,10 @@ class Collector:
         tasks = [asyncio.create_task(session.run()) for session in self.sessions]
         writer = asyncio.create_task(pipeline.run())
         summary = asyncio.create_task(self._summaries())
+        health = None
+        if self.metrics_address is not None:
+            health = HealthServer(self, *self.metrics_address)
+            await health.start()
         watchdog = asyncio.create_task(self.notifier.watchdog())
         status = asyncio.create_task(self._status_writes())
         self.notifier.send("READY=1")
@@ -95,6 +102,8 @@ class Collector:
         await asyncio.gather(writer, return_exceptions=True)
         await pipeline.drain()
         await asyncio.to_thread(self.write_status)
+        if health is not None:
+            await health.stop()
         self._log_summary()
 
     def status_rows(self) -> list[NodeStatusRow]:

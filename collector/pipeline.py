@@ -42,7 +42,9 @@ class PipelineStats:
     lost_lines: int = 0
     write_seconds: float = 0.0
     written: WriteResult | None = None
+    written_batches: int = 0
     spots_by_node: dict[str | None, int] = field(default_factory=dict)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
     rejects_by_node: dict[str | None, int] = field(default_factory=dict)
 
 
@@ -71,6 +73,13 @@ class Pipeline:
         self._writer: SpotWriter | None = None
         self._next_try = 0.0
         self._spooling = spool.size > 0  # a spool left by an earlier run is replayed first
+
+    def storage_ok(self) -> str:
+        """`database` while writing, `spool` while spooling, `unavailable` when the spool is
+        full too."""
+        if not self._spooling:
+            return "database"
+        return "spool" if self.spool.size < self.spool.cap_bytes else "unavailable"
 
     async def submit(self, line: str, received_at: datetime, node: str | None) -> None:
         """Queue one line; waits while the queue is full."""
@@ -156,6 +165,8 @@ class Pipeline:
                 spots[node] = spots.get(node, 0) + 1
             elif isinstance(record, Other) and record.reason not in IGNORED_REASONS:
                 rejects[node] = rejects.get(node, 0) + 1
+                reasons = self.stats.rejects_by_reason
+                reasons[record.reason] = reasons.get(record.reason, 0) + 1
             records.append(record)
         return records
 
@@ -171,5 +182,6 @@ class Pipeline:
             self._writer.conn.close()
             raise
         self.stats.write_seconds += time.perf_counter() - started
+        self.stats.written_batches += 1
         assert self.stats.written is not None
         self.stats.written.add(result)

@@ -271,6 +271,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
                 enricher, Spool(settings.data_dir / "spool" / "batches.jsonl"),
                 Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
                          int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
+                metrics_address=(settings.metrics_host, settings.metrics_port),
             )  # fmt: skip
         except CollectorConfigError as error:
             raise CommandError(str(error)) from None

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     """A local cty.dat to use instead of the one in the data directory."""
     cty_url: str = "https://www.country-files.com/cty/"
     """Where `dxspots cty update` downloads cty.dat and cty.csv from."""
+    metrics_host: str = "127.0.0.1"
+    """Where the collector serves /healthz and /metrics."""
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    """Port of the collector's /healthz and /metrics (0: any free port)."""
     log_level: str = "INFO"
     """Python logging level for the entry points."""
 

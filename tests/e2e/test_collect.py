@@ -34,6 +34,25 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     thread.join(5)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
 def key(spot: Spot) -> tuple[str, str, int, str]:
     return (spot.dx_call, spot.spotter, round(spot.freq_khz * 10) // 10, f"{spot.spot_time:%H%M}")
 
@@ -42,11 +61,13 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
     db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     nodes = [SimulatedNode(rate=150, seed=seed) for seed in (11, 12)]
+    metrics_port = free_port()
     ports = [asyncio.run_coroutine_threadsafe(n.start(), loop).result(10) for n in nodes]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
         "DXSPOTS_DATABASE_URL": db_dsn,
         "DXSPOTS_CALLSIGN": "DL1ABC",
         "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_METRICS_PORT": str(metrics_port),
         "DXSPOTS_NODES": json.dumps(
             [
                 {"name": f"sim{i}", "host": "127.0.0.1", "port": port, "backfill": 30}
@@ -62,6 +83,8 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
         deadline = time.monotonic() + 30
         while min(len(n.sent) for n in nodes) < 400 and time.monotonic() < deadline:
             time.sleep(0.1)
+        health = get(metrics_port, "/healthz")
+        metrics = get(metrics_port, "/metrics")[1].decode()
         for node in nodes:  # stop sending; what was sent is on its way to the collector
             node.paused = True
         time.sleep(1.0)
@@ -73,6 +96,9 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
             asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
     assert collector.returncode == 0, err
     assert "Traceback" not in err
+    assert health[0] == 200 and json.loads(health[1])["nodes_logged_in"] == ["sim0", "sim1"]
+    assert 'dxspots_lines_total{node="sim0"}' in metrics
+    assert 'dxspots_spots_total{result="new"}' in metrics and "dxspots_queue_depth" in metrics
     now = datetime.now(UTC)
     sent = {
         key(spot)
@@ -118,6 +144,7 @@ def test_systemd_hears_ready_and_the_watchdog(
         "DXSPOTS_CALLSIGN": "DL1ABC",
         "DXSPOTS_DATA_DIR": str(tmp_path),
         "DXSPOTS_NODES": f"127.0.0.1:{port}",
+        "DXSPOTS_METRICS_PORT": "0",
         "NOTIFY_SOCKET": str(tmp_path / "notify"),
         "WATCHDOG_USEC": "400000",
     }
@@ -145,6 +172,7 @@ def test_collect_without_a_callsign_is_a_clear_error(db_dsn: str, tmp_path: Path
         "DXSPOTS_DATABASE_URL": db_dsn,
         "DXSPOTS_DATA_DIR": str(tmp_path),
         "DXSPOTS_NODES": "127.0.0.1:7300",
+        "DXSPOTS_METRICS_PORT": "0",
     }
     result = subprocess.run(
         [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
@@ -152,3 +180,33 @@ def test_collect_without_a_callsign_is_a_clear_error(db_dsn: str, tmp_path: Path
     )  # fmt: skip
     assert result.returncode == 1
     assert "DXSPOTS_CALLSIGN is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_health_is_503_while_no_node_is_logged_in(db_dsn: str, tmp_path: Path) -> None:
+    metrics_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": f"127.0.0.1:{dead_port}",
+        "DXSPOTS_METRICS_PORT": str(metrics_port),
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, body = get(metrics_port, "/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert status == 503 and json.loads(body)["status"] == "unavailable"
+        assert get(metrics_port, "/nope")[0] == 404
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.communicate(timeout=30)
+    assert collector.returncode == 0
