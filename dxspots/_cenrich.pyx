@@ -57,6 +57,8 @@ cdef class FastEnricher:
         self._count = len(BANDS)
         self._lowers = <double*>malloc(self._count * sizeof(double))
         self._uppers = <double*>malloc(self._count * sizeof(double))
+        if self._lowers == NULL or self._uppers == NULL:
+            raise MemoryError()
         for i, band in enumerate(BANDS):
             self._lowers[i] = band.lower_khz
             self._uppers[i] = band.upper_khz
@@ -83,7 +85,7 @@ cdef class FastEnricher:
 
     def enrich(self, spot_object):
         """Return the enriched spot, as `Enricher.enrich` would."""
-        if not isinstance(spot_object, tuple):
+        if type(spot_object) is not _SPOT:  # unchecked indexing below: a real Spot only
             return self._fallback(spot_object)
         cdef tuple spot = <tuple>spot_object  # a Spot: a tuple subclass
         cdef object raw_mode = spot[self._mode_at]
@@ -93,7 +95,10 @@ cdef class FastEnricher:
         if isnan(freq):
             return self._fallback(spot_object)
         locator = spot[self._mode_at + 1]
-        if spot[self._skimmer_at] is True:
+        skimmer = spot[self._skimmer_at]
+        if skimmer is not True and skimmer is not False:
+            return self._fallback(spot_object)  # the reference tests truthiness
+        if skimmer is True:
             if raw_mode is None:
                 return self._fallback(spot_object)
             mode = self._aliases.get(raw_mode)

@@ -219,7 +219,7 @@ def parse_dx_de(str line, received_at, node):
     cdef str comment, spotter, source = u'dx'
     cdef bint is_skimmer
     cdef tuple rbn, fields
-    if not line.isascii() or not line.isprintable():
+    if not line.isascii() or not line.isprintable() or not line.startswith(u"DX de "):
         return None  # one byte per character from here on, and only ' ' is white space
     b = <chars>PyUnicode_DATA(line)
     s0 = p

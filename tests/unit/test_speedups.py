@@ -154,3 +154,17 @@ def test_c_paths_are_in_use_whatever_is_imported_first(first: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_c_paths_refuse_what_is_not_theirs_without_crashing() -> None:
+    from dxspots.enrich import Enricher
+    from dxspots.parse import parse_line
+
+    enricher = Enricher(None)
+    for bad in ((), (1, 2.0)):  # tuples that are not spots: the Python error, not a crash
+        with pytest.raises(AttributeError):
+            enricher.enrich(bad)  # type: ignore[arg-type]
+    spot = parse_line("DX de K1ABC: 14025.0 DL1ABC up 2 FN42 1200Z", RECEIVED, "n")
+    odd = spot._replace(is_skimmer=1)  # truthy but not True: the reference decides
+    assert enricher.enrich(odd) == enricher.enrich_spot(odd)
+    assert speedups.parse_dx_de("XXXXXXK1ABC: 14025.0 DL1ABC 1200Z", RECEIVED, "n") is None
