@@ -71,7 +71,7 @@ def start_collector(dsn: str, ports: list[int], data_dir: Path) -> subprocess.Po
                 {"name": f"n{i}", "host": "127.0.0.1", "port": p, "backfill": 0}
                 for i, p in enumerate(ports)
             ]
-        ),  # fmt: skip
+        ),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
@@ -180,8 +180,10 @@ def main() -> None:
           f"{lines:,.0f}/s); collector RSS {rss:.0f} MB")  # fmt: skip
     p50 = waits[len(waits) // 2] * 1000
     p99 = waits[int(len(waits) * 0.99)] * 1000
-    print(f"latency at {args.rate:,.0f} spots/s over {args.nodes} nodes, {len(waits):,} spots: "
-          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (arrival at the collector -> row visible)")  # fmt: skip
+    print(
+        f"latency at {args.rate:,.0f} spots/s over {args.nodes} nodes, {len(waits):,} spots: "
+        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (arrival at the collector -> row visible)"
+    )
 
 
 if __name__ == "__main__":
