@@ -95,9 +95,10 @@ class Collector:
         await self._stop.wait()
         log.info("stopping: storing what is queued")
         self.notifier.send("STOPPING=1")
-        for task in (*tasks, summary, watchdog, status):
+        helpers = [*tasks, summary, watchdog, status]
+        for task in helpers:
             task.cancel()
-        await asyncio.gather(*tasks, summary, watchdog, status, return_exceptions=True)
+        await asyncio.wait(helpers, timeout=10)  # a stuck session must not stop the shutdown
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
         await pipeline.drain()

@@ -107,7 +107,8 @@ class Pipeline:
             if timeout <= 0:
                 break
             try:
-                batch.append(await asyncio.wait_for(self.queue.get(), timeout))
+                async with asyncio.timeout(timeout):
+                    batch.append(await self.queue.get())
             except TimeoutError:
                 break
         return batch

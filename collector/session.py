@@ -1,5 +1,9 @@
 """One node, kept connected: log in, run the start-up commands, back-fill, read lines.
 
+Time limits use `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 `wait_for` can
+swallow a cancellation that races with the read completing, and a busy node then keeps
+its session running after the collector was asked to stop.
+
 `NodeSession.run` never returns on its own: it connects, logs in (answering `login:`,
 `Please enter your call:`, `callsign:`, and a password prompt when a password is set),
 tells the node software from its banner, sends that software's start-up commands and
@@ -138,12 +142,10 @@ class NodeSession:
 
     async def _connect_once(self) -> None:
         node, status = self.node, self.status
-        reader, writer = await asyncio.wait_for(
-            telnetlib3.open_connection(
+        async with asyncio.timeout(LOGIN_TIMEOUT):
+            reader, writer = await telnetlib3.open_connection(
                 node.host, node.port, encoding=False, force_binary=True, connect_maxwait=0.5
-            ),
-            LOGIN_TIMEOUT,
-        )
+            )
         # encoding=False: bytes both ways, decoded here as Latin-1 (never replacement chars)
         status.connected_since = datetime.now(UTC)
         lines = LineReader()
@@ -195,7 +197,8 @@ class NodeSession:
                 sent_password = True
             until = banner_until if banner_until is not None else deadline
             try:
-                data = await asyncio.wait_for(reader.read(65536), max(0.05, until - loop.time()))
+                async with asyncio.timeout(max(0.05, until - loop.time())):
+                    data = await reader.read(65536)
             except TimeoutError:
                 if banner_until is None:
                     raise TimeoutError("no login prompt") from None
@@ -213,7 +216,8 @@ class NodeSession:
     async def _read(self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float) -> None:
         """Read once and deliver the complete lines; `StallError` after `stall` quiet seconds."""
         try:
-            data = await asyncio.wait_for(reader.read(65536), stall)
+            async with asyncio.timeout(stall):
+                data = await reader.read(65536)
         except TimeoutError:
             raise StallError(f"nothing received for {stall:g} s") from None
         if not data:

@@ -210,3 +210,37 @@ def test_health_is_503_while_no_node_is_logged_in(db_dsn: str, tmp_path: Path) -
         collector.send_signal(signal.SIGTERM)
         collector.communicate(timeout=30)
     assert collector.returncode == 0
+
+
+def test_sigterm_under_full_load_stores_the_queue_and_exits(
+    db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    # asyncio.wait_for once swallowed the cancellation of a busy session, and the collector
+    # never exited; a node sending flat out reproduces that race.
+    node = SimulatedNode(rate=0)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": f"127.0.0.1:{port}",
+        "DXSPOTS_METRICS_PORT": "0",
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(4)
+        started = time.monotonic()
+        collector.send_signal(signal.SIGTERM)
+        _, err = collector.communicate(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        collector.kill()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert collector.returncode == 0, err
+    assert took < 15
+    with psycopg.connect(db_dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM spots").fetchone()
+    assert row is not None and row[0] > 1000
