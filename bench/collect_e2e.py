@@ -74,7 +74,7 @@ def start_collector(dsn: str, ports: list[int], data_dir: Path) -> subprocess.Po
         ),
     }
     return subprocess.Popen(
-        [sys.executable, "-X", "faulthandler", "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

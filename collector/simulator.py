@@ -72,6 +72,7 @@ class SimulatedNode:
     _server: telnetlib3.server.Server | None = None
     _feed: SpotFeed | None = None
     _log: IO[str] | None = None
+    _sessions: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> int:
         """Listen; return the port (a free one when `port` is 0)."""
@@ -92,6 +93,10 @@ class SimulatedNode:
         """Stop listening and close every connection."""
         if self._server is not None:
             self._server.close()
+            for task in list(self._sessions):
+                task.cancel()
+            if self._sessions:
+                await asyncio.wait(list(self._sessions), timeout=2)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
         if self._log is not None:
@@ -108,6 +113,10 @@ class SimulatedNode:
     async def _session(
         self, reader: telnetlib3.TelnetReader, writer: telnetlib3.TelnetWriter
     ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._sessions.add(task)
+            task.add_done_callback(self._sessions.discard)
         try:
             writer.write(b"login: ")
             call = (await asyncio.wait_for(reader.readline(), 30)).decode("latin-1").strip()
@@ -125,6 +134,7 @@ class SimulatedNode:
                 await self._stream(writer)
             finally:
                 commands.cancel()
+                await asyncio.gather(commands, return_exceptions=True)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -135,7 +145,10 @@ class SimulatedNode:
     ) -> None:
         assert self._feed is not None
         while True:
-            data = await reader.readline()
+            try:
+                data = await reader.readline()
+            except ConnectionError:
+                return
             if not data:
                 return
             command = data.decode("latin-1").strip()
