@@ -59,12 +59,22 @@ class Nodes:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def start_collector(dsn: str, ports: list[int], data_dir: Path) -> subprocess.Popen[str]:
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_collector(
+    dsn: str, ports: list[int], data_dir: Path, metrics_port: int = 0
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
         "DXSPOTS_DATABASE_URL": dsn,
         "DXSPOTS_CALLSIGN": "DL1ABC",
         "DXSPOTS_DATA_DIR": str(data_dir),
-        "DXSPOTS_METRICS_PORT": "0",
+        "DXSPOTS_METRICS_PORT": str(metrics_port),
         "DXSPOTS_LOG_LEVEL": "WARNING",
         "DXSPOTS_NODES": json.dumps(
             [
@@ -102,24 +112,41 @@ def fresh(admin: str, name: str) -> str:
     return dsn
 
 
+def processed(port: int) -> float:
+    """Spots the collector has written so far, new and duplicate (its /metrics)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("dxspots_spots_total{")
+    )
+
+
 def throughput(
     admin: str, nodes: int, seconds: float, data_dir: Path
-) -> tuple[float, float, float]:
-    """(spots committed per second, lines sent per second, collector RSS MB)."""
+) -> tuple[float, float, float, float]:
+    """(spots written/s, new and duplicate; new rows/s; lines sent/s; collector RSS MB)."""
     dsn = fresh(admin, "bench_e2e")
     sim = Nodes(nodes, rate=0)
-    collector = start_collector(dsn, sim.ports, data_dir)
+    port = free_port()
+    collector = start_collector(dsn, sim.ports, data_dir, port)
     try:
         time.sleep(3)  # log in and reach a steady state
-        sent0, stored0, t0 = sum(len(n.sent) for n in sim.nodes), count(dsn), time.monotonic()
+        sent0, stored0, done0 = sum(len(n.sent) for n in sim.nodes), count(dsn), processed(port)
+        t0 = time.monotonic()
         time.sleep(seconds)
-        sent1, stored1, t1 = sum(len(n.sent) for n in sim.nodes), count(dsn), time.monotonic()
+        sent1, stored1, done1 = sum(len(n.sent) for n in sim.nodes), count(dsn), processed(port)
+        t1 = time.monotonic()
         rss = rss_mb(collector.pid)
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.communicate(timeout=60)
         sim.stop()
-    return (stored1 - stored0) / (t1 - t0), (sent1 - sent0) / (t1 - t0), rss
+    span = t1 - t0
+    return (done1 - done0) / span, (stored1 - stored0) / span, (sent1 - sent0) / span, rss
 
 
 def latency(admin: str, nodes: int, rate: float, seconds: float, data_dir: Path) -> list[float]:
@@ -130,6 +157,9 @@ def latency(admin: str, nodes: int, rate: float, seconds: float, data_dir: Path)
     seen: dict[tuple[object, ...], float] = {}
     try:
         time.sleep(3)
+        # Only spots that arrive after polling starts: older rows were committed before the
+        # poller could see them, and would show their age, not their latency.
+        polling_since = datetime.now(UTC)
         end = time.monotonic() + seconds
         with psycopg.connect(dsn, autocommit=True) as conn:
             while time.monotonic() < end:
@@ -139,7 +169,7 @@ def latency(admin: str, nodes: int, rate: float, seconds: float, data_dir: Path)
                     " WHERE received_at > now() - interval '5 seconds'"
                 ):
                     key = row[:4]
-                    if key not in seen:
+                    if key not in seen and row[4] >= polling_since:
                         seen[key] = (now - row[4]).total_seconds()
                 time.sleep(0.02)
     finally:
@@ -164,20 +194,23 @@ def main() -> None:
     try:
         results = []
         for run in range(args.runs):
-            spots, lines, rss = throughput(admin, args.nodes, args.seconds, root / f"d{run}")
-            results.append((spots, lines, rss))
-            print(f"run {run + 1}: {spots:,.0f} spots/s committed, {lines:,.0f} lines/s sent, "
-                  f"RSS {rss:.0f} MB")  # fmt: skip
+            spots, rows, lines, rss = throughput(admin, args.nodes, args.seconds, root / f"d{run}")
+            results.append((spots, rows, lines, rss))
+            print(f"run {run + 1}: {spots:,.0f} spots/s written ({rows:,.0f} new rows/s), "
+                  f"{lines:,.0f} lines/s sent, RSS {rss:.0f} MB")  # fmt: skip
         waits = latency(admin, args.nodes, args.rate, args.seconds, root / "lat")
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
     spots = statistics.median(r[0] for r in results)
-    lines = statistics.median(r[1] for r in results)
-    rss = statistics.median(r[2] for r in results)
-    print(f"\n{args.nodes} simulated nodes flat out, {args.seconds:g} s windows, {args.runs} runs "
-          f"(median): {spots:,.0f} spots/s committed ({spots / lines:.2f} x lines sent, "
-          f"{lines:,.0f}/s); collector RSS {rss:.0f} MB")  # fmt: skip
+    rows = statistics.median(r[1] for r in results)
+    lines = statistics.median(r[2] for r in results)
+    rss = statistics.median(r[3] for r in results)
+    print(
+        f"\n{args.nodes} simulated nodes flat out, {args.seconds:g} s windows, {args.runs} runs "
+        f"(median): {spots:,.0f} spots/s written, new and duplicate ({rows:,.0f} new rows/s; "
+        f"lines sent {lines:,.0f}/s); collector RSS {rss:.0f} MB"
+    )
     p50 = waits[len(waits) // 2] * 1000
     p99 = waits[int(len(waits) * 0.99)] * 1000
     print(

@@ -35,6 +35,10 @@ COMMENTS = (
     "", "599", "tnx QSO", "up 2", "QSX 14.205", "CQ DX", "pse QSL via LoTW", "tnx Jürgen",
     "Señor José 73", "Ørsted Island", "579 Köln", "JN48QT<ES>IM98", "LSB", "POTA K-1234",
 )  # fmt: skip
+PREFIXES = (
+    "DL", "G", "F", "EA", "I", "OK", "SP", "UA", "K", "W", "N", "VE", "JA", "VK", "ZL", "PY",
+    "LU", "ZS", "9A", "YO", "LZ", "HA", "OH", "SM", "LA", "PA", "ON", "CT", "EI",
+)  # fmt: skip
 HISTORY = 1000
 """Spots remembered for `sh/dx`."""
 
@@ -56,6 +60,15 @@ class SpotFeed:
     def __init__(self, seed: int = 1) -> None:
         self._rng = random.Random(seed)
         self.history: deque[SentSpot] = deque(maxlen=HISTORY)
+        # The named calls, plus a few thousand made-up ones over real prefixes: a busy
+        # node's variety, so that a fast stream is not mostly the same spot again.
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        made_up = {
+            f"{self._rng.choice(PREFIXES)}{self._rng.randrange(10)}"
+            + "".join(self._rng.choice(letters) for _ in range(self._rng.randint(1, 3)))
+            for _ in range(5000)
+        }
+        self.dx_calls = (*DX_CALLS, *sorted(made_up))
 
     def next_line(self, now: datetime) -> str:
         """The next line the node sends (without line ending), for the time `now` (UTC)."""
@@ -76,7 +89,7 @@ class SpotFeed:
             return f"To ALL de {rng.choice(SPOTTERS)}: pse QSY {rng.randint(1, 9)} up"
         (low, high), mode = rng.choice(SEGMENTS)
         freq = round(rng.uniform(low, high), 1)
-        dx = rng.choice(DX_CALLS)
+        dx = rng.choice(self.dx_calls)
         if roll < 0.6:
             spotter = rng.choice(SKIMMERS)
             speed = f"{rng.randint(12, 40):>2} WPM" if mode == "CW" else "45 BPS"
