@@ -259,16 +259,31 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collector.app import Collector, CollectorConfigError
     from collector.sdnotify import Notifier
     from collector.spool import Spool
-    from dxspots.db.migrate import migrate
+    from dxspots.db.migrate import MigrationError, migrate
 
     enricher = load_enricher(settings)
-    with writer_dsn(settings) as dsn:
-        with connect(dsn) as conn:
+
+    def migrated(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+        # Every (re)connection checks the schema: a database that was down at start may be
+        # new when it comes back. Cheap when up to date.
+        conn = psycopg.connect(dsn, connect_timeout=5)
+        try:
             migrate(conn)
+        except MigrationError as error:  # the pipeline treats it as the database being away
+            conn.close()
+            raise psycopg.OperationalError(str(error)) from error
+        return conn
+
+    with writer_dsn(settings) as dsn:
+        try:
+            migrated(dsn).close()
+        except psycopg.Error as error:
+            log.warning("database unavailable at start (%s): spooling until it answers", error)
         try:
             collector = Collector(
-                settings.nodes, settings.callsign, lambda: psycopg.connect(dsn, connect_timeout=5),
-                enricher, Spool(settings.data_dir / "spool" / "batches.jsonl"),
+                settings.nodes, settings.callsign, lambda: migrated(dsn),
+                enricher,
+                Spool(settings.data_dir / "spool" / "batches.jsonl", settings.spool_max_bytes),
                 Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
                          int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
                 metrics_address=(settings.metrics_host, settings.metrics_port),

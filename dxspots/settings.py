@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     """A local cty.dat to use instead of the one in the data directory."""
     cty_url: str = "https://www.country-files.com/cty/"
     """Where `dxspots cty update` downloads cty.dat and cty.csv from."""
+    spool_max_bytes: int = Field(default=1 << 30, ge=1 << 20)
+    """Size cap of the collector's spool (batches kept while the database is away)."""
     metrics_host: str = "127.0.0.1"
     """Where the collector serves /healthz and /metrics."""
     metrics_port: int = Field(default=9108, ge=0, le=65535)

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dxspots.db.localserver import LocalServer
 from dxspots.db.migrate import migrate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,3 +121,17 @@ def empty_db_dsn(pg_server: str) -> Iterator[str]:
     """A DSN for a fresh database with no schema at all."""
     with throwaway_database(pg_server) as dsn:
         yield dsn
+
+
+@pytest.fixture
+def own_server() -> Iterator[LocalServer]:
+    """A server of this test's own, to stop and start."""
+    root = Path(tempfile.mkdtemp(prefix="dxspots-pipeline-"))
+    root.chmod(0o755)
+    server = LocalServer(root, options={"fsync": "off"})
+    server.start()
+    with psycopg.connect(server.dsn) as conn:
+        migrate(conn)
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)

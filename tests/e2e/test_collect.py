@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from collector.simulator import SimulatedNode
+from dxspots.db.localserver import LocalServer
 from dxspots.parse import parse_line
 from dxspots.spot import Spot
 from tests.conftest import REPO
@@ -244,3 +245,58 @@ def test_sigterm_under_full_load_stores_the_queue_and_exits(
     with psycopg.connect(db_dsn) as conn:
         row = conn.execute("SELECT count(*) FROM spots").fetchone()
     assert row is not None and row[0] > 1000
+
+
+def test_kill_9_with_the_database_down_then_restart_replays_the_spool(
+    own_server: LocalServer, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    node = SimulatedNode(rate=300)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    own_server.stop()  # the database is away when the collector starts
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": own_server.dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": json.dumps(
+            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 0}]
+        ),
+        "DXSPOTS_METRICS_PORT": "0",
+    }
+    spool = tmp_path / "spool" / "batches.jsonl"
+    command = [sys.executable, "-m", "dxspots.cli", "collect"]
+    first = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    second: subprocess.Popen[str] | None = None
+    try:
+        deadline = time.monotonic() + 30
+        while (not spool.exists() or spool.stat().st_size < 50_000) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        first.kill()  # kill -9: no flush, no goodbye
+        first.communicate(timeout=10)
+        spooled = [
+            line for batch in spool.read_text(encoding="utf-8").splitlines()
+            for line, _, _ in json.loads(batch)
+        ]  # fmt: skip
+        own_server.start()
+        second = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while spool.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second.send_signal(signal.SIGTERM)
+        _, err = second.communicate(timeout=30)
+    finally:
+        for process in (first, second):
+            if process is not None:
+                process.kill()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert second is not None and second.returncode == 0, err
+    assert not spool.exists()  # replayed and cleared
+    now = datetime.now(UTC)
+    expected = {key(s) for line in spooled if isinstance(s := parse_line(line, now), Spot)}
+    with psycopg.connect(own_server.dsn) as conn:
+        rows = conn.execute(
+            "SELECT dx_call, spotter, freq_bucket, to_char(spot_time, 'HH24MI') FROM spots"
+        ).fetchall()
+    assert len(expected) > 100
+    assert expected <= set(rows)  # every spooled spot is in the database

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from collector.pipeline import Pipeline
 from collector.simfeed import SpotFeed
 from collector.spool import Spool
 from dxspots.db.localserver import LocalServer
-from dxspots.db.migrate import migrate
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
 from dxspots.spot import Spot
@@ -74,20 +69,6 @@ def test_lines_become_rows(db_dsn: str, tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert stored(db_dsn) == expected_spots(lines)
-
-
-@pytest.fixture
-def own_server() -> Iterator[LocalServer]:
-    """A server of this test's own, to stop and start."""
-    root = Path(tempfile.mkdtemp(prefix="dxspots-pipeline-"))
-    root.chmod(0o755)
-    server = LocalServer(root, options={"fsync": "off"})
-    server.start()
-    with psycopg.connect(server.dsn) as conn:
-        migrate(conn)
-    yield server
-    server.stop()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_database_restart_mid_stream_loses_nothing(own_server: LocalServer, tmp_path: Path) -> None:
