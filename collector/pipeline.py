@@ -86,9 +86,19 @@ class Pipeline:
         await self.queue.put((line, received_at, node))
 
     async def run(self) -> None:
-        """Take batches off the queue and store them, until cancelled."""
+        """Take batches off the queue and store them, until cancelled. While spooling, try
+        the database every `retry_seconds` even when no line arrives, so that a quiet feed
+        does not leave the spool unreplayed."""
         while True:
-            batch = await self._collect()
+            first = None
+            if self._spooling and self.queue.empty():
+                try:
+                    async with asyncio.timeout(self.retry_seconds):
+                        first = await self.queue.get()
+                except TimeoutError:
+                    await asyncio.to_thread(self._replay)
+                    continue
+            batch = await self._collect(first)
             await self.store(batch)
 
     async def drain(self) -> None:
@@ -99,8 +109,8 @@ class Pipeline:
         if batch:
             await self.store(batch)
 
-    async def _collect(self) -> list[RawLine]:
-        batch = [await self.queue.get()]
+    async def _collect(self, first: RawLine | None = None) -> list[RawLine]:
+        batch = [first if first is not None else await self.queue.get()]
         deadline = asyncio.get_running_loop().time() + self.flush_seconds
         while len(batch) < self.batch_size:
             timeout = deadline - asyncio.get_running_loop().time()

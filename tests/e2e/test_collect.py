@@ -300,3 +300,53 @@ def test_kill_9_with_the_database_down_then_restart_replays_the_spool(
         ).fetchall()
     assert len(expected) > 100
     assert expected <= set(rows)  # every spooled spot is in the database
+
+
+def test_database_stopped_and_restarted_mid_stream_loses_nothing(
+    own_server: LocalServer, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    node = SimulatedNode(rate=300)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": own_server.dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": json.dumps(
+            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 0}]
+        ),
+        "DXSPOTS_METRICS_PORT": "0",
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    spool = tmp_path / "spool" / "batches.jsonl"
+    try:
+        time.sleep(2)
+        own_server.stop()  # mid-stream
+        deadline = time.monotonic() + 20
+        while not spool.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        own_server.start()
+        time.sleep(2)
+        node.paused = True  # stop sending, let the collector catch up, then compare
+        deadline = time.monotonic() + 30
+        while spool.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+        collector.send_signal(signal.SIGTERM)
+        _, err = collector.communicate(timeout=30)
+    finally:
+        collector.kill()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert collector.returncode == 0, err
+    assert "spooling" in err and not spool.exists()
+    now = datetime.now(UTC)
+    sent = {key(s) for line in node.sent if isinstance(s := parse_line(line, now), Spot)}
+    with psycopg.connect(own_server.dsn) as conn:
+        rows = conn.execute(
+            "SELECT dx_call, spotter, freq_bucket, to_char(spot_time, 'HH24MI') FROM spots"
+        ).fetchall()
+    assert len(sent) > 1000
+    assert set(rows) == sent
