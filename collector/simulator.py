@@ -89,6 +89,18 @@ class SimulatedNode:
         log.info("simulated node listening on %s:%s", self.host, self.port)
         return self.port
 
+    def disconnect_all(self) -> None:
+        """Drop every connection (the node goes on listening)."""
+        for task in list(self._sessions):
+            task.cancel()
+
+    def spots_while_away(self, count: int) -> list[str]:
+        """Make `count` spots that reach the node's history but no connection, as spots do
+        while a collector is disconnected; `sh/dx` will show them. Returns their lines."""
+        assert self._feed is not None
+        now = datetime.now(UTC)
+        return [self._feed.next_line(now) for _ in range(count)]
+
     async def stop(self) -> None:
         """Stop listening and close every connection."""
         if self._server is not None:

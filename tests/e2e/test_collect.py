@@ -350,3 +350,57 @@ def test_database_stopped_and_restarted_mid_stream_loses_nothing(
         ).fetchall()
     assert len(sent) > 1000
     assert set(rows) == sent
+
+
+def test_back_fill_after_a_reconnect_closes_the_gap(
+    db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    node = SimulatedNode(rate=50)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
+        "DXSPOTS_DATABASE_URL": db_dsn,
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_NODES": json.dumps(
+            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 500}]
+        ),
+        "DXSPOTS_METRICS_PORT": "0",
+    }
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while "sh/dx 500" not in node.commands and time.monotonic() < deadline:
+            time.sleep(0.1)  # logged in, start-up commands and back-fill done
+        time.sleep(0.5)
+        loop.call_soon_threadsafe(node.disconnect_all)
+        time.sleep(0.2)
+        gap = asyncio.run_coroutine_threadsafe(_away(node, 20), loop).result(10)
+        deadline = time.monotonic() + 30
+        while node.commands.count("sh/dx 500") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the collector reconnected and asked for the history
+        time.sleep(1.5)
+        node.paused = True
+        time.sleep(1)
+        collector.send_signal(signal.SIGTERM)
+        _, err = collector.communicate(timeout=30)
+    finally:
+        collector.kill()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert collector.returncode == 0, err
+    now = datetime.now(UTC)
+    missed = {key(s) for line in gap if isinstance(s := parse_line(line, now), Spot)}
+    with psycopg.connect(db_dsn) as conn:
+        rows = set(
+            conn.execute(
+                "SELECT dx_call, spotter, freq_bucket, to_char(spot_time, 'HH24MI') FROM spots"
+            ).fetchall()
+        )
+    assert node.commands.count("sh/dx 500") == 2 and len(missed) >= 15
+    assert missed <= rows  # every spot made while away came in through sh/dx
+
+
+async def _away(node: SimulatedNode, count: int) -> list[str]:
+    return node.spots_while_away(count)
