@@ -31,8 +31,9 @@ from dxspots.settings import NodeConfig
 
 log = logging.getLogger(__name__)
 
-LOGIN_PROMPTS = ("login:", "please enter your call", "callsign:", "enter your call")
-PASSWORD_PROMPTS = ("password:",)
+LOGIN_PROMPTS = ("login", "please enter your call", "callsign", "enter your call")
+"""How a prompt for the call ends, after its colon and blanks are taken off."""
+PASSWORD_PROMPTS = ("password",)
 REFUSALS = ("not allowed", "invalid call", "access denied", "not permitted", "is not valid")
 SOFTWARE = (("dxspider", "dxspider"), ("ar-cluster", "ar-cluster"), ("cc cluster", "cc-cluster"),
             ("cc-cluster", "cc-cluster"), ("reverse beacon", "rbn"), ("rbn", "rbn"))  # fmt: skip
@@ -183,7 +184,7 @@ class NodeSession:
         sent_call = sent_password = False
         banner_until: float | None = None
         while banner_until is None or loop.time() < banner_until:
-            prompt = lines.pending.strip().lower()
+            prompt = lines.pending.lower().rstrip(": \t")
             if not sent_call and prompt.endswith(LOGIN_PROMPTS):
                 lines.clear()
                 send(writer, self.node.callsign or self.callsign)

@@ -62,6 +62,13 @@ class SimulatedNode:
     seed: int = 1
     faults: Faults = field(default_factory=Faults)
     log_path: Path | None = None
+    login_prompt: str = "login: "
+    """What it asks first: DXSpider `login: `; CC Cluster and the RBN `Please enter your
+    call: `; others `callsign: `."""
+    password: str | None = None
+    """When set, `password: ` is asked after the call, and a wrong one is refused."""
+    banner: tuple[str, ...] = BANNER
+    """The lines after login; the software's name in them is how collectors tell it."""
     sent: list[str] = field(default_factory=list)
     garbage_sent: int = 0
     paused: bool = False
@@ -130,15 +137,20 @@ class SimulatedNode:
             self._sessions.add(task)
             task.add_done_callback(self._sessions.discard)
         try:
-            writer.write(b"login: ")
+            writer.write(self.login_prompt.encode("latin-1"))
             call = (await asyncio.wait_for(reader.readline(), 30)).decode("latin-1").strip()
             if not call:
                 return
             self.logins.append(call)
-            if self.faults.refuse_login:
+            refused = self.faults.refuse_login
+            if self.password is not None and not refused:
+                writer.write(b"password: ")
+                given = (await asyncio.wait_for(reader.readline(), 30)).decode("latin-1").strip()
+                refused = given != self.password
+            if refused:
                 writer.write(b"Sorry, " + call.encode("latin-1") + b" is not allowed here\r\n")
                 return
-            for text in BANNER:
+            for text in self.banner:
                 writer.write(text.format(call=call).encode("latin-1") + b"\r\n")
             writer.write(PROMPT.format(call=call, now=datetime.now(UTC)).encode() + b"\r\n")
             commands = asyncio.create_task(self._answer(reader, writer, call))

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+import pytest
+
 from collector.session import Backoff, NodeSession
 from collector.simulator import Faults, SimulatedNode
 from dxspots.settings import NodeConfig
@@ -128,5 +130,86 @@ def test_an_endless_line_is_dropped_and_the_stream_goes_on() -> None:
         await node.stop()
         assert session.status.reconnects == 0
         assert sum(len(line) > 4096 for line in sink.lines) == 1  # one cut line, then on
+
+    run(scenario)
+
+
+CC_BANNER = ("Greetings from the AE5E CC Cluster in Thief River Falls MN USA",
+             "Running CC Cluster software version 3.101b")  # fmt: skip
+RBN_BANNER = ("Welcome to the Reverse Beacon Network.",)
+AR_BANNER = ("Welcome to K3LR AR-Cluster node Telnet port!",)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "banner", "software", "commands"),
+    [
+        ("Please enter your call: ", CC_BANNER, "cc-cluster", ["set/nobeep", "sh/dx 10"]),
+        ("Please enter your call: ", RBN_BANNER, "rbn", []),
+        ("callsign: ", AR_BANNER, "ar-cluster", ["set/page 0", "sh/dx 10"]),
+    ],
+)
+def test_other_node_software_is_recognised(
+    prompt: str, banner: tuple[str, ...], software: str, commands: list[str]
+) -> None:
+    async def scenario() -> None:
+        node = SimulatedNode(rate=50, login_prompt=prompt, banner=banner)
+        port = await node.start()
+        session = session_for(port, Sink(), backfill=10)
+        task = asyncio.create_task(session.run())
+        await wait_for(lambda: session.status.software is not None and len(node.sent) > 150)
+        task.cancel()
+        await node.stop()
+        assert node.logins == ["DL1ABC"] and session.status.software == software
+        assert node.commands == commands  # the RBN has no history to ask for
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(("given", "refused"), [("s3cret", False), ("wrong", True)])
+def test_password_is_sent_when_asked(given: str, refused: bool) -> None:
+    async def scenario() -> None:
+        node = SimulatedNode(rate=50, password="s3cret")
+        port = await node.start()
+        session = session_for(port, Sink(), backfill=0, password=given)
+        task = asyncio.create_task(session.run())
+        await wait_for(lambda: len(node.sent) > 50 or session.status.last_error is not None)
+        task.cancel()
+        await node.stop()
+        assert ("login refused" in (session.status.last_error or "")) is refused
+
+    run(scenario)
+
+
+def test_a_password_prompt_without_a_password_is_reported() -> None:
+    async def scenario() -> None:
+        node = SimulatedNode(rate=50, password="s3cret")
+        port = await node.start()
+        session = session_for(port, Sink(), backfill=0)
+        task = asyncio.create_task(session.run())
+        await wait_for(lambda: session.status.last_error is not None)
+        task.cancel()
+        await node.stop()
+        assert "asks for a password" in (session.status.last_error or "")
+
+    run(scenario)
+
+
+def test_one_stalled_node_does_not_hold_up_another() -> None:
+    async def scenario() -> None:
+        quiet = SimulatedNode(rate=50, faults=Faults(stall_after=0.2))
+        busy = SimulatedNode(rate=200, seed=2)
+        quiet_port, busy_port = await quiet.start(), await busy.start()
+        busy_sink = Sink()
+        sessions = [
+            session_for(quiet_port, Sink(), backfill=0, stall_seconds=30),
+            session_for(busy_port, busy_sink, backfill=0),
+        ]
+        tasks = [asyncio.create_task(s.run()) for s in sessions]
+        await wait_for(lambda: len(busy_sink.lines) > 600)
+        for task in tasks:
+            task.cancel()
+        await quiet.stop()
+        await busy.stop()
+        assert len(quiet.sent) < 100  # stalled while the other streamed on
 
     run(scenario)
