@@ -240,8 +240,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
                 f"{len(applied)} migration(s) applied\n  DXSPOTS_DATABASE_URL={dsn}"
             )
         print(
-            "not there yet: the collector, the API and the dashboard come with their own\n"
-            "issues; `dxspots import FILE` loads saved cluster logs meanwhile.\n"
+            "not started here yet: the collector (run `dxspots collect` beside this), the API\n"
+            "and the dashboard; `dxspots import FILE` loads saved cluster logs.\n"
             "Press Ctrl-C to stop."
         )
         with contextlib.suppress(KeyboardInterrupt):
