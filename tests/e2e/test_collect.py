@@ -24,6 +24,33 @@ from dxspots.spot import Spot
 from tests.conftest import REPO
 
 
+def collector_env(dsn: str, data_dir: Path, nodes: str, **extra: str) -> dict[str, str]:
+    """The environment of a collector process: this machine's, less any DXSPOTS_ setting."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
+    return (
+        base
+        | {
+            "DXSPOTS_DATABASE_URL": dsn,
+            "DXSPOTS_CALLSIGN": "DL1ABC",
+            "DXSPOTS_DATA_DIR": str(data_dir),
+            "DXSPOTS_NODES": nodes,
+            "DXSPOTS_METRICS_PORT": "0",
+        }
+        | extra
+    )
+
+
+def one_node(port: int, backfill: int = 0) -> str:
+    return json.dumps([{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": backfill}])
+
+
+def start_collect(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     """An event loop in a thread, for simulated nodes beside a collector process."""
@@ -64,22 +91,14 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
     nodes = [SimulatedNode(rate=150, seed=seed) for seed in (11, 12)]
     metrics_port = free_port()
     ports = [asyncio.run_coroutine_threadsafe(n.start(), loop).result(10) for n in nodes]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_METRICS_PORT": str(metrics_port),
-        "DXSPOTS_NODES": json.dumps(
-            [
-                {"name": f"sim{i}", "host": "127.0.0.1", "port": port, "backfill": 30}
-                for i, port in enumerate(ports)
-            ]
-        ),
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    nodes_json = json.dumps(
+        [
+            {"name": f"sim{i}", "host": "127.0.0.1", "port": port, "backfill": 30}
+            for i, port in enumerate(ports)
+        ]
+    )
+    env = collector_env(db_dsn, tmp_path, nodes_json, DXSPOTS_METRICS_PORT=str(metrics_port))
+    collector = start_collect(env)
     try:
         deadline = time.monotonic() + 30
         while min(len(n.sent) for n in nodes) < 400 and time.monotonic() < deadline:
@@ -140,19 +159,11 @@ def test_systemd_hears_ready_and_the_watchdog(
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(tmp_path / "notify"))
     notify.settimeout(20)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": f"127.0.0.1:{port}",
-        "DXSPOTS_METRICS_PORT": "0",
-        "NOTIFY_SOCKET": str(tmp_path / "notify"),
-        "WATCHDOG_USEC": "400000",
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    env = collector_env(
+        db_dsn, tmp_path, f"127.0.0.1:{port}",
+        NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="400000",
     )  # fmt: skip
+    collector = start_collect(env)
     try:
         messages = [notify.recv(100).decode() for _ in range(4)]
         collector.send_signal(signal.SIGTERM)
@@ -169,33 +180,20 @@ def test_systemd_hears_ready_and_the_watchdog(
 
 
 def test_collect_without_a_callsign_is_a_clear_error(db_dsn: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": "127.0.0.1:7300",
-        "DXSPOTS_METRICS_PORT": "0",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "DXSPOTS_CALLSIGN is not set" in result.stderr and "Traceback" not in result.stderr
+    env = collector_env(db_dsn, tmp_path, "127.0.0.1:7300")
+    del env["DXSPOTS_CALLSIGN"]
+    collector = start_collect(env)
+    _, err = collector.communicate(timeout=60)
+    assert collector.returncode == 1
+    assert "DXSPOTS_CALLSIGN is not set" in err and "Traceback" not in err
 
 
 def test_health_is_503_while_no_node_is_logged_in(db_dsn: str, tmp_path: Path) -> None:
     metrics_port, dead_port = free_port(), free_port()  # nothing listens on dead_port
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": f"127.0.0.1:{dead_port}",
-        "DXSPOTS_METRICS_PORT": str(metrics_port),
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    env = collector_env(
+        db_dsn, tmp_path, f"127.0.0.1:{dead_port}", DXSPOTS_METRICS_PORT=str(metrics_port)
+    )
+    collector = start_collect(env)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -220,17 +218,8 @@ def test_sigterm_under_full_load_stores_the_queue_and_exits(
     # never exited; a node sending flat out reproduces that race.
     node = SimulatedNode(rate=0)
     port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": f"127.0.0.1:{port}",
-        "DXSPOTS_METRICS_PORT": "0",
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    env = collector_env(db_dsn, tmp_path, f"127.0.0.1:{port}")
+    collector = start_collect(env)
     try:
         time.sleep(4)
         started = time.monotonic()
@@ -253,19 +242,9 @@ def test_kill_9_with_the_database_down_then_restart_replays_the_spool(
     node = SimulatedNode(rate=300)
     port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
     own_server.stop()  # the database is away when the collector starts
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": own_server.dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": json.dumps(
-            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 0}]
-        ),
-        "DXSPOTS_METRICS_PORT": "0",
-    }
+    env = collector_env(own_server.dsn, tmp_path, one_node(port))
     spool = tmp_path / "spool" / "batches.jsonl"
-    command = [sys.executable, "-m", "dxspots.cli", "collect"]
-    first = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    first = start_collect(env)
     second: subprocess.Popen[str] | None = None
     try:
         deadline = time.monotonic() + 30
@@ -278,8 +257,7 @@ def test_kill_9_with_the_database_down_then_restart_replays_the_spool(
             for line, _, _ in json.loads(batch)
         ]  # fmt: skip
         own_server.start()
-        second = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)  # fmt: skip
+        second = start_collect(env)
         deadline = time.monotonic() + 30
         while spool.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -307,19 +285,8 @@ def test_database_stopped_and_restarted_mid_stream_loses_nothing(
 ) -> None:
     node = SimulatedNode(rate=300)
     port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": own_server.dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": json.dumps(
-            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 0}]
-        ),
-        "DXSPOTS_METRICS_PORT": "0",
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    env = collector_env(own_server.dsn, tmp_path, one_node(port))
+    collector = start_collect(env)
     spool = tmp_path / "spool" / "batches.jsonl"
     try:
         time.sleep(2)
@@ -357,19 +324,8 @@ def test_back_fill_after_a_reconnect_closes_the_gap(
 ) -> None:
     node = SimulatedNode(rate=50)
     port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_CALLSIGN": "DL1ABC",
-        "DXSPOTS_DATA_DIR": str(tmp_path),
-        "DXSPOTS_NODES": json.dumps(
-            [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": 500}]
-        ),
-        "DXSPOTS_METRICS_PORT": "0",
-    }
-    collector = subprocess.Popen(
-        [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    env = collector_env(db_dsn, tmp_path, one_node(port, backfill=500))
+    collector = start_collect(env)
     try:
         deadline = time.monotonic() + 20
         while "sh/dx 500" not in node.commands and time.monotonic() < deadline:
