@@ -69,6 +69,11 @@ class Collector:
         """Ask the collector to stop (what SIGTERM and SIGINT do)."""
         self._stop.set()
 
+    def _writer_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the writer stopped: %r; shutting down", task.exception())
+            self.stop()
+
     async def run(self, on_ready: Callable[[], None] | None = None) -> None:
         """Run until `stop`; then store or spool what is queued."""
         loop = asyncio.get_running_loop()
@@ -79,13 +84,14 @@ class Collector:
         self.sessions = [
             NodeSession(node, self.callsign or "", pipeline.submit) for node in self.nodes
         ]
-        tasks = [asyncio.create_task(session.run()) for session in self.sessions]
-        writer = asyncio.create_task(pipeline.run())
-        summary = asyncio.create_task(self._summaries())
         health = None
-        if self.metrics_address is not None:
+        if self.metrics_address is not None:  # first: a busy port stops us before anything
             health = HealthServer(self, *self.metrics_address)
             await health.start()
+        tasks = [asyncio.create_task(session.run()) for session in self.sessions]
+        writer = asyncio.create_task(pipeline.run())
+        writer.add_done_callback(self._writer_ended)
+        summary = asyncio.create_task(self._summaries())
         watchdog = asyncio.create_task(self.notifier.watchdog())
         status = asyncio.create_task(self._status_writes())
         self.notifier.send("READY=1")
@@ -101,7 +107,7 @@ class Collector:
         await asyncio.wait(helpers, timeout=10)  # a stuck session must not stop the shutdown
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)
-        await pipeline.drain()
+        await pipeline.drain([line for s in self.sessions for line in s.abandoned])
         await asyncio.to_thread(self.write_status)
         if health is not None:
             await health.stop()

@@ -47,7 +47,8 @@ class CollectorMetrics(MetricsSource):
         spots.add_metric(["duplicate"], written.spots_duplicate if written else 0)
         yield spots
         rejects = CounterMetricFamily("dxspots_rejects", "Rejected lines", labels=["reason"])
-        for reason, count in sorted(stats.rejects_by_reason.items()):
+        for reason, count in sorted(dict(stats.rejects_by_reason).items()):  # a copy: the
+            # writer thread adds to it
             rejects.add_metric([reason], count)
         yield rejects
         yield GaugeMetricFamily(
@@ -101,9 +102,11 @@ class HealthServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = await asyncio.wait_for(reader.readline(), 5)
-            while (await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b"\n", b""):
-                pass  # headers: not needed
+            async with asyncio.timeout(5):  # the whole request, headers included
+                request = await reader.readline()
+                for _ in range(64):
+                    if await reader.readline() in (b"\r\n", b"\n", b""):
+                        break  # headers: not needed
             parts = request.decode("latin-1").split()
             path = parts[1].split("?")[0] if len(parts) >= 2 else ""
             if len(parts) < 2 or parts[0] != "GET":
@@ -125,7 +128,7 @@ class HealthServer:
                 + body
             )
             await writer.drain()
-        except (TimeoutError, ConnectionError):
-            pass
+        except (TimeoutError, ConnectionError, ValueError):
+            pass  # slow, gone, or a line over the reader's limit: nothing to answer
         finally:
             writer.close()

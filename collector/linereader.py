@@ -41,6 +41,9 @@ class LineReader:
                 break
             if self._skipping:
                 self._skipping = False
+            elif end - start > self.max_line:  # its LF came in a later packet
+                self.overflows += 1
+                out.append((buffer[start : start + self.max_line].decode("latin-1"), True))
             else:
                 out.append((buffer[start:end].decode("latin-1"), False))
             start = end + 1

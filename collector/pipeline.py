@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from datetime import datetime
 
 import psycopg
 
-from collector.spool import RawLine, Spool, SpoolFullError
+from collector.spool import RawLine, Spool
 from dxspots.db.writer import IGNORED_REASONS, SpotWriter, WriteResult
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
@@ -73,6 +74,9 @@ class Pipeline:
         self._writer: SpotWriter | None = None
         self._next_try = 0.0
         self._spooling = spool.size > 0  # a spool left by an earlier run is replayed first
+        self._pending: list[RawLine] = []
+        self._inflight: asyncio.Future[None] | None = None
+        self._store_lock = threading.Lock()
 
     def storage_ok(self) -> str:
         """`database` while writing, `spool` while spooling, `unavailable` when the spool is
@@ -88,77 +92,102 @@ class Pipeline:
     async def run(self) -> None:
         """Take batches off the queue and store them, until cancelled. While spooling, try
         the database every `retry_seconds` even when no line arrives, so that a quiet feed
-        does not leave the spool unreplayed."""
+        does not leave the spool unreplayed. Lines taken off the queue are held in
+        `_pending` until stored, so a cancellation loses none of them: `drain` stores them."""
         while True:
-            first = None
             if self._spooling and self.queue.empty():
                 try:
                     async with asyncio.timeout(self.retry_seconds):
-                        first = await self.queue.get()
+                        self._pending.append(await self.queue.get())
                 except TimeoutError:
-                    await asyncio.to_thread(self._replay)
+                    await asyncio.shield(asyncio.to_thread(self._store_blocking, []))
                     continue
-            batch = await self._collect(first)
-            await self.store(batch)
+            await self._collect()
+            await self.store_pending()
 
-    async def drain(self) -> None:
-        """Store what is queued now (at shutdown), or spool it."""
-        batch: list[RawLine] = []
+    async def drain(self, extra: list[RawLine] | None = None) -> None:
+        """Store (or spool) what is pending and queued now, and `extra` (at shutdown)."""
         while not self.queue.empty():
-            batch.append(self.queue.get_nowait())
-        if batch:
-            await self.store(batch)
+            self._pending.append(self.queue.get_nowait())
+        self._pending.extend(extra or ())
+        if self._pending:
+            await self.store_pending()
+        await self._idle()
 
-    async def _collect(self, first: RawLine | None = None) -> list[RawLine]:
-        batch = [first if first is not None else await self.queue.get()]
+    async def _collect(self) -> None:
+        if not self._pending:
+            self._pending.append(await self.queue.get())
         deadline = asyncio.get_running_loop().time() + self.flush_seconds
-        while len(batch) < self.batch_size:
+        while len(self._pending) < self.batch_size:
             timeout = deadline - asyncio.get_running_loop().time()
             if timeout <= 0:
                 break
             try:
                 async with asyncio.timeout(timeout):
-                    batch.append(await self.queue.get())
+                    self._pending.append(await self.queue.get())
             except TimeoutError:
                 break
-        return batch
 
-    async def store(self, batch: list[RawLine]) -> None:
-        """Write a batch, or spool it (keeping the order) while the database is away."""
+    async def store_pending(self) -> None:
+        """Store the pending lines in a worker thread. The thread finishes even if this is
+        cancelled (shield), and only one store runs at a time (`_store_lock`)."""
+        batch, self._pending = self._pending, []
         self.stats.lines += len(batch)
         self.stats.batches += 1
-        if self._spooling and not await asyncio.to_thread(self._replay):
-            self._to_spool(batch)
-            return
-        try:
-            await asyncio.to_thread(self._write, batch)
-        except psycopg.Error as error:
-            self._writer = None
-            self._spooling = True
-            self._next_try = time.monotonic() + self.retry_seconds
-            log.error("database write failed (%s); spooling to %s", error, self.spool.path)
-            self._to_spool(batch)
+        self._inflight = asyncio.ensure_future(asyncio.to_thread(self._store_blocking, batch))
+        await asyncio.shield(self._inflight)
+
+    async def _idle(self) -> None:
+        """Wait for a store still running in its thread (after a cancellation)."""
+        if self._inflight is not None and not self._inflight.done():
+            await asyncio.wait([self._inflight])
+
+    def _store_blocking(self, batch: list[RawLine]) -> None:
+        """Write a batch, or spool it (keeping the order) while the database is away. Never
+        raises: whatever goes wrong, the batch ends up written, spooled, or (spool full, or
+        a batch the database refuses outright) logged with its lines kept aside."""
+        with self._store_lock:
+            if self._spooling and not self._replay():
+                if batch:
+                    self._to_spool(batch)
+                return
+            if not batch:
+                return
+            try:
+                self._write(batch)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                self._writer = None
+                self._spooling = True
+                self._next_try = time.monotonic() + self.retry_seconds
+                log.error("database write failed (%s); spooling to %s", error, self.spool.path)
+                self._to_spool(batch)
+            except Exception:
+                # Not an outage: this batch itself is refused. Keep it aside, go on.
+                self._writer = None
+                log.exception("a batch of %d lines was refused; kept in %s", len(batch),
+                              self.spool.refused_path)  # fmt: skip
+                self.spool.keep_refused(batch)
 
     def _to_spool(self, batch: list[RawLine]) -> None:
         try:
             self.spool.append(batch)
             self.stats.spooled_batches += 1
-        except (SpoolFullError, OSError) as error:
+        except OSError as error:  # SpoolFullError included
             self.stats.lost_lines += len(batch)
             log.error("%d lines lost: %s", len(batch), error)
 
     def _replay(self) -> bool:
-        """Try to store the whole spool; True when it is empty afterwards (runs in a thread)."""
+        """Try to store the whole spool; True when it is empty afterwards."""
         if time.monotonic() < self._next_try:
             return False
         try:
             for batch in self.spool.replay():
                 self._write(batch)
                 self.stats.replayed_batches += 1
-        except psycopg.Error as error:
+        except Exception as error:  # the database, or the spool file itself
             self._writer = None
             self._next_try = time.monotonic() + self.retry_seconds
-            log.warning("database still unavailable (%s); keeping the spool", error)
+            log.warning("spool not replayed yet (%s); keeping it", error)
             return False
         self.spool.clear()
         self._spooling = False

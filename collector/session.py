@@ -111,6 +111,8 @@ class NodeSession:
     sink: Sink
     backoff: Backoff = field(default_factory=Backoff)
     status: NodeStatus = field(init=False)
+    abandoned: list[tuple[str, datetime, str | None]] = field(default_factory=list)
+    """Lines read but not handed on when the session was cancelled."""
 
     def __post_init__(self) -> None:
         self.status = NodeStatus(self.node.name)
@@ -130,6 +132,9 @@ class NodeSession:
                           self.backoff.refused)  # fmt: skip
             except (OSError, EOFError, TimeoutError, ConnectionError) as error:
                 self.status.last_error = f"{type(error).__name__}: {error}".rstrip(": ")
+            except Exception as error:  # a bug must not end this node's task for good
+                log.exception("%s: unexpected error", self.node.name)
+                self.status.last_error = f"{type(error).__name__}: {error}"
             finally:
                 self.status.logged_in = False
                 self.status.connected_since = None
@@ -196,6 +201,8 @@ class NodeSession:
                 lines.clear()
                 send(writer, self.node.password)
                 sent_password = True
+            if banner_until is None and loop.time() > deadline:
+                raise TimeoutError("no login prompt")
             until = banner_until if banner_until is not None else deadline
             try:
                 async with asyncio.timeout(max(0.05, until - loop.time())):
@@ -206,13 +213,14 @@ class NodeSession:
                 return
             if not data:
                 raise ConnectionError("closed during login")
-            for line, _ in lines.feed(data):
+            framed = [line for line, _ in lines.feed(data)]
+            for line in framed:
                 lowered = line.lower()
                 if sent_call and any(word in lowered for word in REFUSALS):
                     raise LoginRefusedError(line.strip())
                 if self.status.software is None:
                     self._detect(lowered)
-                await self._deliver(line)
+            await self._deliver_all(framed)
 
     async def _read(self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float) -> None:
         """Read once and deliver the complete lines; `StallError` after `stall` quiet seconds."""
@@ -223,16 +231,23 @@ class NodeSession:
             raise StallError(f"nothing received for {stall:g} s") from None
         if not data:
             raise ConnectionError("closed by the node")
-        for line, _ in lines.feed(data):
-            await self._deliver(line)
+        await self._deliver_all([line for line, _ in lines.feed(data)])
 
-    async def _deliver(self, line: str) -> None:
-        """Count a line and hand it on; an overflowed one arrives cut at `MAX_LINE` and the
-        parser refuses it as too long, so it is kept as a rejected line."""
+    async def _deliver_all(self, framed: list[str]) -> None:
+        """Count lines and hand them on; an overflowed one arrives cut at `MAX_LINE` and the
+        parser refuses it as too long, so it is kept as a rejected line. Lines read but not
+        yet handed on when the session is cancelled go to `abandoned`, for the collector
+        to store at shutdown."""
         status = self.status
-        status.lines += 1
-        now = status.last_line_at = datetime.now(UTC)
-        await self.sink(line, now, self.node.name)
+        for index, line in enumerate(framed):
+            now = datetime.now(UTC)
+            try:
+                await self.sink(line, now, self.node.name)
+            except asyncio.CancelledError:
+                self.abandoned.extend((rest, now, self.node.name) for rest in framed[index:])
+                raise
+            status.lines += 1
+            status.last_line_at = now
 
     def _detect(self, text: str) -> None:
         for marker, software in SOFTWARE:

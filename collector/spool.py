@@ -45,23 +45,27 @@ class Spool:
         except FileNotFoundError:
             return 0
 
+    @property
+    def refused_path(self) -> Path:
+        """Where batches the database refused outright are kept for a person to look at."""
+        return self.path.with_name(self.path.stem + ".refused.jsonl")
+
+    def keep_refused(self, batch: list[RawLine]) -> None:
+        """Keep a batch the database refused (not an outage) aside, out of the replay."""
+        try:
+            _append(self.refused_path, _encode(batch))
+        except OSError as error:
+            log.error("%d refused lines could not be kept: %s", len(batch), error)
+
     def append(self, batch: list[RawLine]) -> None:
         """Add a batch durably (fsync); raise `SpoolFullError` when over the cap."""
-        data = (
-            json.dumps([[line, at.isoformat(), node] for line, at, node in batch]) + "\n"
-        ).encode("utf-8")
+        data = _encode(batch)
         size = self.size
         if size + len(data) > self.cap_bytes:
             self.refused_batches += 1
             log.error("spool %s is full (%d bytes): %d lines not kept", self.path, size, len(batch))
             raise SpoolFullError(f"spool full at {size} bytes")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append(self.path, data)
         if not self._warned and size + len(data) > self.warn_fraction * self.cap_bytes:
             self._warned = True
             log.warning("spool %s is %.0f%% full: is the database down?", self.path,
@@ -84,3 +88,25 @@ class Spool:
         """Empty the spool (after every batch in it was stored)."""
         self.path.unlink(missing_ok=True)
         self._warned = False
+
+
+def _encode(batch: list[RawLine]) -> bytes:
+    rows = [[line, at.isoformat(), node] for line, at, node in batch]
+    return (json.dumps(rows) + "\n").encode("utf-8")
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Append one batch and fsync. A torn last batch (a crash mid-write) is ended with a
+    newline first, so it cannot swallow this one; short writes are retried."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)

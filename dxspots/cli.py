@@ -266,7 +266,11 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     def migrated(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
         # Every (re)connection checks the schema: a database that was down at start may be
         # new when it comes back. Cheap when up to date.
-        conn = psycopg.connect(dsn, connect_timeout=5)
+        # A statement timeout and TCP keepalives: a half-open connection must fail, not hang.
+        conn = psycopg.connect(
+            dsn, connect_timeout=5, options="-c statement_timeout=60000", keepalives=1,
+            keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+        )  # fmt: skip
         try:
             migrate(conn)
         except MigrationError as error:  # the pipeline treats it as the database being away

@@ -116,3 +116,21 @@ def test_a_spool_left_by_an_earlier_run_is_replayed_first(db_dsn: str, tmp_path:
     asyncio.run(scenario())
     assert spool.size == 0
     assert stored(db_dsn) == expected_spots(lines)
+
+
+def test_cancelling_the_writer_mid_batch_loses_nothing(db_dsn: str, tmp_path: Path) -> None:
+    lines = feed_lines(50, seed=8)
+
+    async def scenario() -> None:
+        spool = Spool(tmp_path / "spool")
+        pipeline = Pipeline(lambda: psycopg.connect(db_dsn), Enricher(None), spool,
+                            batch_size=1000, flush_seconds=5)  # fmt: skip
+        task = asyncio.create_task(pipeline.run())
+        await feed_in(pipeline, lines)
+        await asyncio.sleep(0.2)  # the writer holds a partial batch, waiting for more
+        task.cancel()  # what SIGTERM does
+        await asyncio.gather(task, return_exceptions=True)
+        await pipeline.drain()
+
+    asyncio.run(scenario())
+    assert stored(db_dsn) == expected_spots(lines)

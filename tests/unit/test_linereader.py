@@ -35,3 +35,10 @@ def test_an_endless_line_is_one_bad_line_and_the_stream_goes_on() -> None:
 
 def test_many_lines_in_one_packet() -> None:
     assert [line for line, _ in LineReader().feed(b"a\nb\r\n\nc\n")] == ["a", "b\r", "", "c"]
+
+
+def test_a_long_line_whose_end_comes_later_is_cut_too() -> None:
+    reader = LineReader(max_line=100)
+    assert reader.feed(b"Y" * 90) == []
+    assert reader.feed(b"Y" * 60 + b"\nok\n") == [("Y" * 100, True), ("ok", False)]
+    assert reader.overflows == 1

@@ -25,12 +25,13 @@ def test_batches_come_back_in_order_with_latin1_intact(tmp_path: Path) -> None:
     assert spool.size == 0 and list(spool.replay()) == []
 
 
-def test_a_torn_last_batch_is_skipped(tmp_path: Path) -> None:
+def test_a_torn_batch_is_skipped_and_does_not_swallow_the_next(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool")
     spool.append([("kept", AT, "a")])
     with (tmp_path / "spool").open("a") as raw:
         raw.write('[["torn", "2026-11-27T12:')  # a crash in the middle of a write
-    assert list(spool.replay()) == [[("kept", AT, "a")]]
+    spool.append([("after", AT, "a")])  # the next run appends behind it
+    assert list(spool.replay()) == [[("kept", AT, "a")], [("after", AT, "a")]]
 
 
 def test_the_cap_refuses_batches_and_warns_first(
