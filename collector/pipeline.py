@@ -194,25 +194,34 @@ class Pipeline:
         log.info("spool replayed and cleared")
         return True
 
-    def _records(self, batch: list[RawLine]) -> list[Record]:
+    def _records(self, batch: list[RawLine]) -> tuple[list[Record], list[tuple[str, str | None]]]:
+        """Parse and enrich a batch; also return (kind, node) per spot and reject, counted
+        into the statistics only once the batch is written (a retried replay counts once)."""
         enrich = self.enricher.enrich
-        spots, rejects = self.stats.spots_by_node, self.stats.rejects_by_node
+        counts: list[tuple[str, str | None]] = []
         records: list[Record] = []
         for line, received_at, node in batch:
             record = parse_line(line, received_at, node)
             if type(record) is Spot:
                 record = enrich(record)
-                spots[node] = spots.get(node, 0) + 1
+                counts.append(("spot", node))
             elif isinstance(record, Other) and record.reason not in IGNORED_REASONS:
-                rejects[node] = rejects.get(node, 0) + 1
-                reasons = self.stats.rejects_by_reason
-                reasons[record.reason] = reasons.get(record.reason, 0) + 1
+                counts.append((record.reason, node))
             records.append(record)
-        return records
+        return records, counts
+
+    def _count(self, counts: list[tuple[str, str | None]]) -> None:
+        stats = self.stats
+        for kind, node in counts:
+            if kind == "spot":
+                stats.spots_by_node[node] = stats.spots_by_node.get(node, 0) + 1
+            else:
+                stats.rejects_by_node[node] = stats.rejects_by_node.get(node, 0) + 1
+                stats.rejects_by_reason[kind] = stats.rejects_by_reason.get(kind, 0) + 1
 
     def _write(self, batch: list[RawLine]) -> None:
         """Parse, enrich and write one batch (runs in a worker thread)."""
-        records = self._records(batch)
+        records, counts = self._records(batch)
         if self._writer is None:
             self._writer = SpotWriter(self.connect())
         started = time.perf_counter()
@@ -223,5 +232,6 @@ class Pipeline:
             raise
         self.stats.write_seconds += time.perf_counter() - started
         self.stats.written_batches += 1
+        self._count(counts)
         assert self.stats.written is not None
         self.stats.written.add(result)

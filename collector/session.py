@@ -188,6 +188,7 @@ class NodeSession:
         deadline = loop.time() + LOGIN_TIMEOUT
         sent_call = sent_password = False
         banner_until: float | None = None
+        refusal: str | None = None
         while banner_until is None or loop.time() < banner_until:
             prompt = lines.pending.lower().rstrip(": \t")
             if not sent_call and prompt.endswith(LOGIN_PROMPTS):
@@ -212,12 +213,14 @@ class NodeSession:
                     raise TimeoutError("no login prompt") from None
                 return
             if not data:
+                if refusal is not None:  # said no, then hung up: a refusal, not a fault
+                    raise LoginRefusedError(refusal)
                 raise ConnectionError("closed during login")
             framed = [line for line, _ in lines.feed(data)]
             for line in framed:
                 lowered = line.lower()
-                if sent_call and any(word in lowered for word in REFUSALS):
-                    raise LoginRefusedError(line.strip())
+                if sent_call and refusal is None and any(word in lowered for word in REFUSALS):
+                    refusal = line.strip()  # a refusal only if the node then closes
                 if self.status.software is None:
                     self._detect(lowered)
             await self._deliver_all(framed)

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from collector.session import Backoff, NodeSession
+from collector.simulator import BANNER as BANNER_LINES
 from collector.simulator import Faults, SimulatedNode
 from dxspots.settings import NodeConfig
 
@@ -211,5 +212,20 @@ def test_one_stalled_node_does_not_hold_up_another() -> None:
         await quiet.stop()
         await busy.stop()
         assert len(quiet.sent) < 100  # stalled while the other streamed on
+
+    run(scenario)
+
+
+def test_a_welcome_text_with_refusal_words_is_not_a_refusal() -> None:
+    async def scenario() -> None:
+        motd = (*BANNER_LINES, "Spotting pirates is not allowed here. 73 de the sysop")
+        node = SimulatedNode(rate=50, banner=motd)
+        port = await node.start()
+        session = session_for(port, Sink(), backfill=0)
+        task = asyncio.create_task(session.run())
+        await wait_for(lambda: len(node.sent) > 150)
+        task.cancel()
+        await node.stop()
+        assert session.status.reconnects == 0 and session.status.last_error is None
 
     run(scenario)
