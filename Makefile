@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= collector,dev
+EXTRAS ?= collector,api,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
 .PHONY: run test lint typecheck pytest bench clean

@@ -1,6 +1,7 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, export, db migrate, db status, cty update, collect, simulate, up.
+Subcommands: parse, import, export, db migrate, db status, cty update, collect, simulate, api,
+up.
 Each imports what it needs when it runs, so `dxspots parse` never loads the database driver,
 and the apps (collect, simulate now; api, dashboard later) load only with their own
 subcommand.
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--garbage-every", type=int, help="send random bytes every N lines")
     p.add_argument("--endless-line-after", type=int, help="send 1 MB without a newline")
     p.add_argument("--refuse-login", action="store_true")
+
+    p = sub.add_parser("api", help="serve the HTTP API (JSON, CSV, live stream)")
+    p.add_argument("--host", help="address to listen on (default DXSPOTS_API_HOST)")
+    p.add_argument("--port", type=int, help="port (default DXSPOTS_API_PORT)")
 
     sub.add_parser("up", help="run everything on this machine (see README)")
     return parser
@@ -327,6 +332,30 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API until SIGTERM or Ctrl-C."""
+    from api.server import serve
+    from dxspots.db.migrate import MigrationError, migrate
+
+    overrides = {"api_host": args.host, "api_port": args.port}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if overrides:
+        try:
+            settings = load_settings(**{**settings.model_dump(), **overrides})
+        except SettingsError as error:
+            raise CommandError(f"{error}\n  (given as --host/--port)") from None
+    with writer_dsn(settings) as dsn:
+        if settings.read_database_url is None:
+            # No separate reader: the writer DSN can bring the schema up to date first.
+            with connect(dsn) as conn:
+                try:
+                    migrate(conn)
+                except MigrationError as error:
+                    raise CommandError(str(error)) from None
+        serve(settings, settings.read_database_url or dsn)
+    return 0
+
+
 COMMANDS = {
     "parse": cmd_parse,
     "import": cmd_import,
@@ -336,6 +365,7 @@ COMMANDS = {
     "collect": cmd_collect,
     "simulate": cmd_simulate,
     "up": cmd_up,
+    "api": cmd_api,
 }
 
 

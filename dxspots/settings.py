@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "DXSPOTS_"
@@ -117,6 +117,27 @@ class Settings(BaseSettings):
     """Port of the collector's /healthz and /metrics (0: any free port)."""
     log_level: str = "INFO"
     """Python logging level for the entry points."""
+    api_host: str = "127.0.0.1"
+    """Where `dxspots api` listens (0.0.0.0: every interface, as in its container)."""
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    """Port of the API (0: any free port)."""
+    api_workers: int = Field(default=1, ge=1, le=64)
+    """API server processes (each has its own connection pool and stream listener)."""
+    api_pool_size: int = Field(default=4, ge=1, le=100)
+    """Database connections per API process."""
+    api_pool_timeout: float = Field(default=2.0, gt=0, le=60)
+    """Seconds a request waits for a free connection before it gets a 503."""
+    api_statement_timeout: float = Field(default=5.0, gt=0, le=600)
+    """Seconds any one API query may run before PostgreSQL cancels it (the client gets a 503)."""
+    api_request_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a request may take in all (the stream and CSV exports excepted, which send as
+    they go)."""
+    api_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
+    """How long an answer for a window ending now is reused (0: never)."""
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins allowed to call the API from a browser, comma-separated (`*`: any)."""
+    api_key: SecretStr | None = None
+    """When set, `/v1/*` wants this value in the `X-API-Key` header."""
 
     @field_validator("nodes", mode="before")
     @classmethod
@@ -127,6 +148,28 @@ class Settings(BaseSettings):
     @classmethod
     def _callsign(cls, value: str | None) -> str | None:
         return check_callsign(value)
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        origins = [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], or *)")
+        return origins
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _api_key(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if len(value.strip()) < 16:
+                raise ValueError("too short: use at least 16 characters")
+            return value.strip()
+        return value
 
     @field_validator("cty_path", mode="before")
     @classmethod

@@ -4,9 +4,11 @@ Spots go in with binary COPY into a session temp table, then one `INSERT ... SEL
 CONFLICT DO NOTHING` into `spots`, so a batch of spots costs two statements however large it
 is (plus one per month not seen before, and the staging table once per connection), and
 duplicates (the same spot from another node, or back-filled again) are dropped by the
-database, which counts them. WWV/WCY reports and announcements dedupe the same way; lines
-that looked like records but could not be read are kept in `rejected_lines`. Each batch is
-one transaction: it lands whole or not at all.
+database, which counts them. A writer made with `notify=True` (the collector's) also sends
+`NOTIFY dxspots_spots` in a batch that stored new spots, delivered when it commits: the API's
+live stream listens for it and reads the new rows by their `id`. WWV/WCY reports and
+announcements dedupe the same way; lines that looked like records but could not be read are
+kept in `rejected_lines`. Each batch is one transaction: it lands whole or not at all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from psycopg import sql
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
 
 SPOT_COLUMNS = Spot._fields
+SPOTS_CHANNEL = "dxspots_spots"
+"""The LISTEN/NOTIFY channel that says new spots were stored (no payload: read by `id`)."""
 IGNORED_REASONS = frozenset({"unrecognised", "empty"})
 """`Other` records that are not kept: banners, prompts and blank lines are not malformed."""
 
@@ -83,8 +87,11 @@ def _month(moment: datetime) -> tuple[int, int]:
 class SpotWriter:
     """Write batches of records on one connection (which the writer then owns)."""
 
-    def __init__(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def __init__(
+        self, conn: psycopg.Connection[tuple[object, ...]], *, notify: bool = False
+    ) -> None:
         self.conn = conn
+        self.notify = notify
         self.conn.autocommit = False
         self._months: set[tuple[int, int]] = set()
         self._staging_types: list[str] | None = None
@@ -159,6 +166,8 @@ class SpotWriter:
                     copy.write_row(spot)
             cur.execute(_INSERT_SPOTS)
             new = cur.rowcount
+            if new > 0 and self.notify:
+                cur.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(SPOTS_CHANNEL)))
         self._months |= months
         return new
 

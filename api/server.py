@@ -1,0 +1,58 @@
+"""Run the API under uvicorn (chosen by measurement: docs/benchmarks.md, "API server").
+
+One worker runs the app in this process. Several workers are uvicorn's own processes; each
+builds its app through `worker_app`, its entry point, which reads the settings itself and
+takes the database DSN the parent resolved (a local server's is known only to the parent).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from typing import Any
+
+import falcon.asgi
+import uvicorn
+
+from api.app import create_app
+from dxspots.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+WORKER_DSN_VARIABLE = "_DXSPOTS_API_WORKER_DSN"
+"""How the parent hands the resolved DSN to worker processes (not a setting)."""
+
+
+def _loop() -> str:
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def serve(settings: Settings, dsn: str) -> None:
+    """Serve the API until SIGINT or SIGTERM."""
+    common = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "loop": _loop(),
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": 5,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    log.info(
+        "API on http://%s:%s (%d worker(s))", settings.api_host, settings.api_port,
+        settings.api_workers,
+    )  # fmt: skip
+    if settings.api_workers == 1:
+        uvicorn.run(create_app(settings, dsn), **common)  # type: ignore[arg-type]
+        return
+    os.environ[WORKER_DSN_VARIABLE] = dsn
+    uvicorn.run("api.server:worker_app", factory=True, workers=settings.api_workers, **common)  # type: ignore[arg-type]
+
+
+def worker_app() -> falcon.asgi.App[Any, Any]:
+    """Entry point of a worker process: its settings, the parent's DSN, a new app."""
+    return create_app(load_settings(), os.environ[WORKER_DSN_VARIABLE])

@@ -1,0 +1,180 @@
+"""The live stream: new spots as Server-Sent Events, fed by PostgreSQL LISTEN/NOTIFY.
+
+One `SpotFeed` per API process holds one connection that LISTENs on the channel the
+collector's writer notifies after each batch that stored new spots. On each notification
+it reads the rows stored since the last one it saw (by `id`) and hands each to every
+subscriber whose filters it passes (the catalogue's `matches`, the same test as the SQL).
+A client that reconnects with `Last-Event-ID` first gets what it missed from the database,
+then the live rows; a client too slow to keep up is caught up from the database the same
+way, so none is dropped in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import psycopg
+from falcon.asgi import SSEvent
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from dxspots.db.writer import SPOTS_CHANNEL
+from dxspots.queries import LATEST_SPOT_ID, SpotFilters, matches, new_spots
+
+log = logging.getLogger(__name__)
+
+FETCH_ROWS = 2000
+"""Rows read per round, from the feed's connection and for a client's catch-up."""
+CATCH_UP_MAX = 10_000
+"""At most this many missed spots are replayed to a reconnecting client; then a `gap` event."""
+QUEUE_ROWS = 5000
+"""Spots a subscriber may have waiting; past that it is caught up from the database."""
+RECONNECT_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One client of the stream: its filters and the spots waiting for it."""
+
+    filters: SpotFilters
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_ROWS))
+    overflowed: bool = False
+
+
+class SpotFeed:
+    """Listen for new spots and fan them out to subscribers."""
+
+    def __init__(self, dsn: str, *, heartbeat_s: float = 15.0) -> None:
+        self.dsn = dsn
+        self.heartbeat_s = heartbeat_s
+        self.subscribers: set[Subscriber] = set()
+        self.last_id: int | None = None
+        self.connected = asyncio.Event()
+        self.delivered = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="spot-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.dsn, autocommit=True, connect_timeout=10
+                ) as conn:
+                    await conn.execute(f"LISTEN {SPOTS_CHANNEL}")
+                    if self.last_id is None:
+                        cur = await conn.execute(LATEST_SPOT_ID.sql)
+                        row = await cur.fetchone()
+                        self.last_id = int(row[0]) if row else 0
+                    self.connected.set()
+                    failures = 0
+                    await self._read_new(conn)  # anything stored while we were away
+                    async for _ in conn.notifies():
+                        await self._read_new(conn)
+            except psycopg.Error as error:
+                self.connected.clear()
+                delay = RECONNECT_S[min(failures, len(RECONNECT_S) - 1)]
+                failures += 1
+                log.warning(
+                    "live stream: database connection lost (%s); retry in %ss", error, delay
+                )
+                await asyncio.sleep(delay)
+
+    async def _read_new(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        assert self.last_id is not None
+        while True:
+            statement = new_spots(self.last_id, FETCH_ROWS)
+            async with conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(statement.sql, statement.values)
+                rows = await cur.fetchall()
+            for row in rows:
+                self._publish(row)
+            if rows:
+                self.last_id = rows[-1]["id"]
+            if len(rows) < FETCH_ROWS:
+                return
+
+    def _publish(self, row: dict[str, Any]) -> None:
+        for subscriber in self.subscribers:
+            if subscriber.overflowed or not matches(subscriber.filters, row):
+                continue
+            try:
+                subscriber.queue.put_nowait(row)
+            except asyncio.QueueFull:
+                subscriber.overflowed = True
+
+    async def events(
+        self, pool: AsyncConnectionPool[Any], filters: SpotFilters, last_event_id: int | None
+    ) -> AsyncIterator[SSEvent]:
+        """Yield the SSE events of one client until it goes away."""
+        subscriber = Subscriber(filters)
+        self.subscribers.add(subscriber)
+        try:
+            yield SSEvent(retry=2000, comment="dxspots live spots")
+            sent = last_event_id if last_event_id is not None else self.last_id
+            if last_event_id is not None:
+                async for event, last in self._catch_up(pool, filters, last_event_id):
+                    sent = last
+                    yield event
+            while True:
+                if subscriber.overflowed:
+                    while not subscriber.queue.empty():
+                        subscriber.queue.get_nowait()
+                    subscriber.overflowed = False
+                    async for event, last in self._catch_up(pool, filters, sent or 0):
+                        sent = last
+                        yield event
+                try:
+                    async with asyncio.timeout(self.heartbeat_s):
+                        row = await subscriber.queue.get()
+                except TimeoutError:
+                    yield SSEvent(comment="heartbeat")
+                    continue
+                if sent is not None and row["id"] <= sent:
+                    continue
+                sent = row["id"]
+                self.delivered += 1
+                yield _spot_event(row)
+        finally:
+            self.subscribers.discard(subscriber)
+
+    async def _catch_up(
+        self, pool: AsyncConnectionPool[Any], filters: SpotFilters, after: int
+    ) -> AsyncIterator[tuple[SSEvent, int]]:
+        """Replay spots stored after `after` from the database (at most CATCH_UP_MAX)."""
+        replayed = 0
+        while True:
+            statement = new_spots(after, FETCH_ROWS, filters)
+            async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                await cur.execute(statement.sql, statement.values)
+                rows = await cur.fetchall()
+            for row in rows:
+                after = row["id"]
+                replayed += 1
+                self.delivered += 1
+                yield _spot_event(row), after
+            if len(rows) < FETCH_ROWS:
+                return
+            if replayed >= CATCH_UP_MAX:
+                latest = self.last_id or after
+                detail = {"after": after, "resumed_at": latest, "replayed": replayed}
+                yield SSEvent(event="gap", data=orjson.dumps(detail)), max(after, latest)
+                return
+
+
+def _spot_event(row: dict[str, Any]) -> SSEvent:
+    return SSEvent(event="spot", event_id=str(row["id"]), data=orjson.dumps(row))

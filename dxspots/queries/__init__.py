@@ -1,0 +1,43 @@
+"""The one catalogue of read queries, shared by the dashboard and the API.
+
+`plan(name, params)` validates parameters and returns the SQL to run (`ParameterError`
+names a bad parameter); `fetch`/`afetch` run it for rows, `copy_csv`/`acopy_csv` for CSV.
+"""
+
+from dxspots.queries.catalogue import (
+    CATALOGUE,
+    LATEST_SPOT_ID,
+    READY_CHECK,
+    Plan,
+    Query,
+    Statement,
+    new_spots,
+    plan,
+)
+from dxspots.queries.filters import matches, spot_conditions, where
+from dxspots.queries.params import Filters, ParameterError, SpotFilters, read_params
+from dxspots.queries.run import Page, acopy_csv, afetch, copy_csv, fetch, reader_setup
+
+__all__ = [
+    "CATALOGUE",
+    "LATEST_SPOT_ID",
+    "READY_CHECK",
+    "Filters",
+    "Page",
+    "ParameterError",
+    "Plan",
+    "Query",
+    "SpotFilters",
+    "Statement",
+    "acopy_csv",
+    "afetch",
+    "copy_csv",
+    "fetch",
+    "matches",
+    "new_spots",
+    "plan",
+    "read_params",
+    "reader_setup",
+    "spot_conditions",
+    "where",
+]

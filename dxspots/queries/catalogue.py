@@ -1,0 +1,416 @@
+"""The catalogue: every read query of dxspots, by name, with its parameters, SQL and row type.
+
+The dashboard and the API both run these and nothing else, so they show the same numbers.
+`plan(name, raw)` validates the parameters (raising `ParameterError` naming the bad one)
+and returns the SQL to run; `dxspots.queries.run` runs it. Each query's docstring is the
+description the API's OpenAPI document gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from psycopg import sql
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from dxspots.queries import rows
+from dxspots.queries.filters import (
+    BAND_ORDER,
+    BAND_RANK,
+    resolve_window,
+    spot_conditions,
+    where,
+)
+from dxspots.queries.params import (
+    _CALL_RE,
+    Cursor,
+    Filters,
+    ParameterError,
+    Params,
+    SpotFilters,
+    Window,
+    _single,
+    decode_cursor,
+    read_params,
+)
+
+SPOT_COLUMNS = tuple(rows.SpotRow.__annotations__)
+_SPOT_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in SPOT_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL with named placeholders and their values."""
+
+    sql: sql.SQL | sql.Composed
+    values: dict[str, Any]
+
+
+Built = tuple[Statement, dict[str, Statement], bool]
+"""What a query's builder returns: the main statement, the extras, whether it ends now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query with validated parameters, ready to run."""
+
+    query: Query
+    params: Params
+    main: Statement
+    limit: int
+    extras: dict[str, Statement] = field(default_factory=dict)
+    live: bool = True
+    """The window ends now: a cached answer goes stale (an explicit past `until` does not)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One named read query."""
+
+    name: str
+    params: type[Params]
+    row: type
+    build: Callable[[Any, datetime, int], Built]
+    doc: str
+    paged: bool = False
+    """Keyset-paged: the answer's `next` resumes after its last row."""
+    extras: Mapping[str, tuple[type, bool]] = field(default_factory=dict)
+    """Further parts of the JSON answer: name -> (row type, one row rather than a list)."""
+    csv_limit_max: int | None = None
+    """A higher row cap for CSV exports (streamed by COPY) than for JSON."""
+
+
+# Parameter models ----------------------------------------------------------------------
+
+
+class SpotsParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 100
+    LIMIT_MAX: ClassVar[int] = 1000
+    cursor: Cursor = None
+
+
+class BandActivityParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 10_000
+    LIMIT_MAX: ClassVar[int] = 10_000
+    bucket: Annotated[
+        int | None,
+        BeforeValidator(_single),
+        Field(default=None, ge=1, le=1440, description="Bucket size in minutes (default: "
+              "about 60 buckets over the window, on a round size)."),
+    ] = None  # fmt: skip
+    by: Annotated[
+        Literal["band", "band_mode"],
+        BeforeValidator(_single),
+        Field(description="`band`: one row per band and bucket; `band_mode`: per band, mode "
+              "and bucket."),
+    ] = "band"  # fmt: skip
+
+
+class HeatmapParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 10_000
+    LIMIT_MAX: ClassVar[int] = 10_000
+
+
+class TopDxParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 25
+    LIMIT_MAX: ClassVar[int] = 1000
+    by: Annotated[
+        Literal["call", "entity"],
+        BeforeValidator(_single),
+        Field(description="`call`: most spotted calls; `entity`: most spotted DXCC entities."),
+    ] = "call"
+
+
+class TopSpottersParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 25
+    LIMIT_MAX: ClassVar[int] = 1000
+
+
+def _one_call(value: str) -> str:
+    call = value.strip().upper()
+    if _CALL_RE.fullmatch(call) is None:
+        raise ValueError(f"{value!r} is not a callsign")
+    return call
+
+
+class CallsignParams(Params):
+    LIMIT_DEFAULT: ClassVar[int] = 50
+    LIMIT_MAX: ClassVar[int] = 1000
+    dx_call: Annotated[
+        str,
+        BeforeValidator(_single),
+        AfterValidator(_one_call),
+        Field(description="The spotted call whose history to show (required)."),
+    ]
+    cursor: Cursor = None
+
+
+class NodesParams(Params):
+    LIMIT_DEFAULT: ClassVar[int] = 1000
+    LIMIT_MAX: ClassVar[int] = 1000
+
+
+class SolarParams(Window):
+    LIMIT_DEFAULT: ClassVar[int] = 200
+    LIMIT_MAX: ClassVar[int] = 2000
+
+
+class SummaryParams(Params):
+    pass
+
+
+# SQL builders ---------------------------------------------------------------------------
+
+_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _spots(p: SpotsParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch}
+    span = resolve_window(p, now, timedelta(days=1), None, "spots")
+    parts = spot_conditions(p, span, values)
+    if p.cursor is not None:
+        values["after_time"], values["after_id"] = decode_cursor(p.cursor)
+        parts.append(sql.SQL("(spot_time, id) < (%(after_time)s, %(after_id)s)"))
+    statement = sql.SQL(
+        "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
+    ).format(_SPOT_LIST, where(parts))
+    return Statement(statement, values), {}, span.live
+
+
+def _band_activity(p: BandActivityParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER, "origin": _EPOCH}
+    span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "band_activity")
+    minutes = (span.until - span.since).total_seconds() / 60
+    bucket = p.bucket or next((b for b in _BUCKETS if minutes / b <= 60), 1440)
+    if minutes / bucket > 2000:
+        raise ParameterError("bucket", f"{minutes / bucket:.0f} buckets: at most 2000; widen it")
+    values["bucket"] = bucket
+    mode = sql.SQL("mode" if p.by == "band_mode" else "NULL::text")
+    statement = sql.SQL(
+        "SELECT date_bin(make_interval(mins => %(bucket)s), spot_time, %(origin)s) AS bucket,"
+        " band, {mode} AS mode, count(*) AS spots, count(DISTINCT dx_call) AS dx_calls"
+        " FROM spots {where} GROUP BY 1, 2, 3 ORDER BY 1, {rank}, 3 LIMIT %(fetch)s"
+    ).format(mode=mode, where=where(spot_conditions(p, span, values)), rank=BAND_RANK)
+    return Statement(statement, values), {}, span.live
+
+
+def _heatmap(p: HeatmapParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER}
+    span = resolve_window(p, now, timedelta(days=7), timedelta(days=31), "band_hour_heatmap")
+    statement = sql.SQL(
+        "SELECT band, extract(hour FROM spot_time AT TIME ZONE 'UTC')::int AS hour,"
+        " count(*) AS spots, count(DISTINCT dx_call) AS dx_calls"
+        " FROM spots {} GROUP BY 1, 2 ORDER BY {}, 2 LIMIT %(fetch)s"
+    ).format(where(spot_conditions(p, span, values)), BAND_RANK)
+    return Statement(statement, values), {}, span.live
+
+
+def _paths(p: Filters, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER}
+    span = resolve_window(p, now, timedelta(minutes=30), timedelta(days=1), "paths")
+    parts = spot_conditions(p, span, values)
+    parts.append(sql.SQL("spotter_continent IS NOT NULL AND dx_continent IS NOT NULL"))
+    statement = sql.SQL(
+        "SELECT spotter_continent, dx_continent, band, count(*) AS spots,"
+        " count(DISTINCT dx_call) AS dx_calls, count(DISTINCT spotter_base) AS spotters,"
+        " max(spot_time) AS last_spot FROM spots {} GROUP BY 1, 2, 3"
+        " ORDER BY 1, 2, {} LIMIT %(fetch)s"
+    ).format(where(parts), BAND_RANK)
+    return Statement(statement, values), {}, span.live
+
+
+_BANDS_TEXT = sql.SQL("coalesce(string_agg(DISTINCT band, ',' ORDER BY band), '') AS bands")
+
+
+def _top_dx(p: TopDxParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch}
+    span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_dx")
+    parts = spot_conditions(p, span, values)
+    if p.by == "call":
+        keys = sql.SQL("dx_call, max(dx_entity) AS dx_entity, max(dx_continent) AS dx_continent")
+        group = sql.SQL("dx_call")
+    else:
+        parts.append(sql.SQL("dx_entity IS NOT NULL"))
+        keys = sql.SQL("NULL::text AS dx_call, dx_entity, max(dx_continent) AS dx_continent")
+        group = sql.SQL("dx_entity")
+    statement = sql.SQL(
+        "SELECT {keys}, count(*) AS spots, count(DISTINCT spotter_base) AS spotters,"
+        " count(DISTINCT dx_call) AS dx_calls, {bands}, max(spot_time) AS last_spot"
+        " FROM spots {where} GROUP BY {group} ORDER BY spots DESC, {group} LIMIT %(fetch)s"
+    ).format(keys=keys, bands=_BANDS_TEXT, where=where(parts), group=group)
+    return Statement(statement, values), {}, span.live
+
+
+def _top_spotters(p: TopSpottersParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch}
+    span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_spotters")
+    statement = sql.SQL(
+        "SELECT spotter_base AS spotter, max(spotter_entity) AS spotter_entity,"
+        " max(spotter_continent) AS spotter_continent, bool_or(is_skimmer) AS is_skimmer,"
+        " count(*) AS spots, count(DISTINCT dx_call) AS dx_calls, {}, max(spot_time) AS last_spot"
+        " FROM spots {} GROUP BY spotter_base ORDER BY spots DESC, spotter_base LIMIT %(fetch)s"
+    ).format(_BANDS_TEXT, where(spot_conditions(p, span, values)))
+    return Statement(statement, values), {}, span.live
+
+
+def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {"fetch": fetch, "dx_call": p.dx_call}
+    parts: list[sql.Composable] = [sql.SQL("dx_call = %(dx_call)s")]
+    if p.cursor is not None:
+        values["after_time"], values["after_id"] = decode_cursor(p.cursor)
+        parts.append(sql.SQL("(spot_time, id) < (%(after_time)s, %(after_id)s)"))
+    recent = sql.SQL(
+        "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
+    ).format(_SPOT_LIST, where(parts))
+    one = {"dx_call": p.dx_call, "band_order": BAND_ORDER}
+    summary = sql.SQL(
+        "SELECT %(dx_call)s::text AS dx_call,"
+        " (array_agg(dx_entity ORDER BY spot_time DESC))[1] AS dx_entity,"
+        " (array_agg(dx_continent ORDER BY spot_time DESC))[1] AS dx_continent,"
+        " min(spot_time) AS first_seen, max(spot_time) AS last_seen, count(*) AS spots,"
+        " count(DISTINCT spotter_base) AS spotters FROM spots WHERE dx_call = %(dx_call)s"
+    )
+
+    def counted(column: str, order: sql.Composable) -> Statement:
+        text = sql.SQL(
+            "SELECT {col} AS value, count(*) AS spots, max(spot_time) AS last_spot FROM spots"
+            " WHERE dx_call = %(dx_call)s GROUP BY {col} ORDER BY {order}"
+        ).format(col=sql.Identifier(column), order=order)
+        return Statement(text, one)
+
+    extras = {
+        "summary": Statement(summary, one),
+        "bands": counted("band", BAND_RANK),
+        "modes": counted("mode", sql.SQL("spots DESC, value")),
+        "spotter_continents": counted("spotter_continent", sql.SQL("spots DESC, value")),
+    }
+    return Statement(recent, values), extras, True
+
+
+def _nodes(p: NodesParams, now: datetime, fetch: int) -> Built:
+    columns = sql.SQL(", ").join(sql.Identifier(n) for n in rows.NodeRow.__annotations__)
+    statement = sql.SQL("SELECT {} FROM node_status ORDER BY node LIMIT %(fetch)s").format(columns)
+    return Statement(statement, {"fetch": fetch}), {}, True
+
+
+def _solar(p: SolarParams, now: datetime, fetch: int) -> Built:
+    span = resolve_window(p, now, timedelta(days=1), timedelta(days=31), "solar")
+    columns = sql.SQL(", ").join(sql.Identifier(n) for n in rows.SolarRow.__annotations__)
+    values = {"fetch": fetch, "since": span.since, "until": span.until}
+    recent = sql.SQL(
+        "SELECT {} FROM solar_reports WHERE report_time >= %(since)s AND report_time < %(until)s"
+        " ORDER BY report_time DESC, kind LIMIT %(fetch)s"
+    ).format(columns)
+    latest = sql.SQL(
+        "SELECT {} FROM (SELECT DISTINCT ON (kind) * FROM solar_reports"
+        " WHERE report_time < %(until)s ORDER BY kind, report_time DESC) AS latest ORDER BY kind"
+    ).format(columns)
+    extras = {"latest": Statement(latest, {"until": span.until})}
+    return Statement(recent, values), extras, span.live
+
+
+def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
+    values = {"hour": now - timedelta(hours=1), "day": now - timedelta(days=1)}
+    statement = sql.SQL(
+        "SELECT (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
+        "        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'spots'::regclass)"
+        "        AS spots_estimate,"
+        " (SELECT count(*) FROM spots WHERE spot_time >= %(hour)s) AS spots_last_hour,"
+        " d.spots_last_day, d.dx_calls_last_day, d.spotters_last_day,"
+        " (SELECT min(spot_time) FROM spots) AS first_spot,"
+        " (SELECT max(spot_time) FROM spots) AS last_spot,"
+        " (SELECT count(*) FROM node_status) AS nodes,"
+        " (SELECT count(*) FROM node_status WHERE logged_in"
+        "         AND updated_at > now() - interval '1 minute') AS nodes_logged_in,"
+        " (SELECT count(*) FROM rejected_lines WHERE received_at >= %(day)s) AS rejected_last_day"
+        " FROM (SELECT count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
+        "       count(DISTINCT spotter_base) AS spotters_last_day"
+        "       FROM spots WHERE spot_time >= %(day)s) AS d"
+    )
+    return Statement(statement, values), {}, True
+
+
+def _query(name: str, params: type[Params], row: type, build: Any, **more: Any) -> Query:
+    doc = (build.__doc__ or "").strip() or (row.__doc__ or "").strip()
+    return Query(name, params, row, build, doc=more.pop("doc", doc), **more)
+
+
+_SPOTS_DOC = (
+    "Spots, newest first, filtered; keyset-paged (`next`). Window: `since`/`minutes`/`days` "
+    "(default the last day), no cap: `limit` bounds the page."
+)
+CATALOGUE: dict[str, Query] = {
+    q.name: q
+    for q in (
+        _query("spots", SpotsParams, rows.SpotRow, _spots, doc=_SPOTS_DOC, paged=True,
+               csv_limit_max=1_000_000),
+        _query("band_activity", BandActivityParams, rows.BandActivityRow, _band_activity,
+               doc="Spots and distinct DX calls per band (and mode, `by=band_mode`) per time "
+               "bucket. Window default the last hour, at most 7 days."),
+        _query("band_hour_heatmap", HeatmapParams, rows.HeatmapRow, _heatmap,
+               doc="Spots per band per UTC hour of the day over the window (default the last "
+               "7 days, at most 31)."),
+        _query("paths", Filters, rows.PathRow, _paths,
+               doc="Spotter continent to DX continent per band: which bands are open between "
+               "where. Window default the last 30 minutes, at most a day."),
+        _query("top_dx", TopDxParams, rows.TopDxRow, _top_dx,
+               doc="The most spotted DX calls (or DXCC entities, `by=entity`). Window default "
+               "the last hour, at most 7 days."),
+        _query("top_spotters", TopSpottersParams, rows.TopSpotterRow, _top_spotters,
+               doc="The spotters (base calls) with the most spots. Window default the last "
+               "hour, at most 7 days."),
+        _query("callsign", CallsignParams, rows.SpotRow, _callsign, paged=True,
+               doc="One DX call's history: `summary` (first and last seen, totals), `bands`, "
+               "`modes`, `spotter_continents`, and its spots newest first as `items` (paged).",
+               extras={"summary": (rows.CallSummaryRow, True), "bands": (rows.CountRow, False),
+                       "modes": (rows.CountRow, False),
+                       "spotter_continents": (rows.CountRow, False)}),
+        _query("nodes", NodesParams, rows.NodeRow, _nodes,
+               doc="The collector's nodes: connected, logged in, last line, counts."),
+        _query("solar", SolarParams, rows.SolarRow, _solar,
+               doc="WWV and WCY reports in the window (default the last day, at most 31), "
+               "newest first, and the `latest` of each kind.",
+               extras={"latest": (rows.SolarRow, False)}),
+        _query("summary", SummaryParams, rows.SummaryRow, _summary,
+               doc="Totals: stored spots (an estimate), exact counts of the last hour and "
+               "day, nodes logged in, lines rejected in the last day."),
+    )
+}  # fmt: skip
+
+
+READY_CHECK = Statement(sql.SQL("SELECT 1"), {})
+"""What `/readyz` runs: the database answers."""
+LATEST_SPOT_ID = Statement(sql.SQL("SELECT coalesce(max(id), 0) AS id FROM spots"), {})
+"""The newest spot's storage number: where a live stream starts."""
+
+
+def new_spots(after_id: int, limit: int, filters: SpotFilters | None = None) -> Statement:
+    """Spots stored after `after_id`, in storage order, optionally filtered (live stream)."""
+    values: dict[str, Any] = {"after_id": after_id, "fetch": limit}
+    parts: list[sql.Composable] = [sql.SQL("id > %(after_id)s")]
+    if filters is not None:
+        parts += spot_conditions(filters, None, values)
+    statement = sql.SQL("SELECT {} FROM spots {} ORDER BY id LIMIT %(fetch)s").format(
+        _SPOT_LIST, where(parts)
+    )
+    return Statement(statement, values)
+
+
+def plan(
+    name: str, raw: Mapping[str, Any], *, now: datetime | None = None, csv: bool = False
+) -> Plan:
+    """Validate `raw` for the query `name` and return what to run.
+
+    Raises `KeyError` for an unknown query and `ParameterError` for a bad parameter.
+    """
+    query = CATALOGUE[name]
+    params = read_params(query.params, raw)
+    limit = params.row_limit(query.csv_limit_max if csv and query.csv_limit_max else None)
+    fetch = limit + 1 if query.paged and not csv else limit
+    moment = now or datetime.now(UTC)
+    main, extras, live = query.build(params, moment, fetch)
+    return Plan(query, params, main, limit, extras, live)

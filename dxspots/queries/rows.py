@@ -1,0 +1,184 @@
+"""What each query returns: one row type per query, as the database hands rows back (dicts).
+
+The API renders these as JSON objects or CSV rows, the dashboard as frames and charts, and
+the OpenAPI document describes them from these definitions. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from typing_extensions import TypedDict  # pydantic reads these on Python < 3.12
+
+
+class SpotRow(TypedDict):
+    """One stored spot: every field of docs/fields.md, and its storage number `id`."""
+
+    id: int
+    spot_time: datetime
+    freq_khz: float
+    dx_call: str
+    spotter: str
+    comment: str
+    received_at: datetime
+    raw: str
+    source: str
+    node: str | None
+    snr_db: int | None
+    wpm: int | None
+    bps: int | None
+    spot_type: str | None
+    is_skimmer: bool
+    spotter_locator: str | None
+    dx_state: str | None
+    spotter_state: str | None
+    origin_node: str | None
+    mode: str | None
+    locator: str | None
+    band: str | None
+    spotter_base: str | None
+    qsx_khz: float | None
+    dx_entity: str | None
+    dx_adif: int | None
+    dx_continent: str | None
+    dx_cq_zone: int | None
+    dx_itu_zone: int | None
+    dx_lat: float | None
+    dx_lon: float | None
+    spotter_entity: str | None
+    spotter_adif: int | None
+    spotter_continent: str | None
+    spotter_cq_zone: int | None
+    spotter_itu_zone: int | None
+    spotter_lat: float | None
+    spotter_lon: float | None
+
+
+class BandActivityRow(TypedDict):
+    """Spots and distinct DX calls in one time bucket on one band (and mode, when asked)."""
+
+    bucket: datetime
+    band: str | None
+    mode: str | None
+    spots: int
+    dx_calls: int
+
+
+class HeatmapRow(TypedDict):
+    """Spots and distinct DX calls on one band in one UTC hour of the day, over the window."""
+
+    band: str | None
+    hour: int
+    spots: int
+    dx_calls: int
+
+
+class PathRow(TypedDict):
+    """Spots heard from one continent to another on one band, in the window."""
+
+    spotter_continent: str
+    dx_continent: str
+    band: str | None
+    spots: int
+    dx_calls: int
+    spotters: int
+    last_spot: datetime
+
+
+class TopDxRow(TypedDict):
+    """A most-spotted DX call (or entity, `by=entity`: `dx_call` is then empty)."""
+
+    dx_call: str | None
+    dx_entity: str | None
+    dx_continent: str | None
+    spots: int
+    spotters: int
+    dx_calls: int
+    bands: str
+    last_spot: datetime
+
+
+class TopSpotterRow(TypedDict):
+    """A spotter (base call) with the most spots in the window."""
+
+    spotter: str | None
+    spotter_entity: str | None
+    spotter_continent: str | None
+    is_skimmer: bool
+    spots: int
+    dx_calls: int
+    bands: str
+    last_spot: datetime
+
+
+class CallSummaryRow(TypedDict):
+    """One DX call's whole stored history in a line."""
+
+    dx_call: str
+    dx_entity: str | None
+    dx_continent: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    spots: int
+    spotters: int
+
+
+class CountRow(TypedDict):
+    """How many spots one value (a band, a mode, a spotter continent) had, and when last."""
+
+    value: str | None
+    spots: int
+    last_spot: datetime
+
+
+class NodeRow(TypedDict):
+    """What the collector last wrote about one node (table `node_status`)."""
+
+    node: str
+    host: str
+    port: int
+    software: str | None
+    logged_in: bool
+    connected_since: datetime | None
+    last_line_at: datetime | None
+    lines: int
+    spots: int
+    rejects: int
+    overflows: int
+    reconnects: int
+    last_error: str | None
+    updated_at: datetime
+
+
+class SolarRow(TypedDict):
+    """One WWV or WCY report (table `solar_reports`)."""
+
+    kind: str
+    report_time: datetime
+    reporter: str
+    sfi: int | None
+    a_index: int | None
+    k_index: int | None
+    expk: int | None
+    r: int | None
+    sa: str | None
+    gmf: str | None
+    aurora: str | None
+    forecast: str | None
+    node: str | None
+    received_at: datetime
+
+
+class SummaryRow(TypedDict):
+    """Totals: an estimate of all stored spots, exact counts of the last hour and day."""
+
+    spots_estimate: int
+    spots_last_hour: int
+    spots_last_day: int
+    dx_calls_last_day: int
+    spotters_last_day: int
+    first_spot: datetime | None
+    last_spot: datetime | None
+    nodes: int
+    nodes_logged_in: int
+    rejected_last_day: int

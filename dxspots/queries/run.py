@@ -1,0 +1,114 @@
+"""Running planned queries: rows as dicts (JSON, frames) or CSV straight from `COPY`.
+
+Both the blocking (dashboard) and the asyncio (API) psycopg connections are served; the
+SQL is the same. Connections that run catalogue queries should be set up with
+`reader_setup` first: read-only transactions and a statement timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from dxspots.queries.catalogue import Plan
+from dxspots.queries.params import encode_cursor
+
+
+@dataclass(slots=True)
+class Page:
+    """A query's answer: its rows, where the next page starts, and any further parts."""
+
+    items: list[dict[str, Any]]
+    next: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The JSON answer: `{"items": [...], "next": ...}` and the extras."""
+        return {"items": self.items, "next": self.next, **self.extras}
+
+
+def reader_setup(statement_timeout_s: float) -> list[sql.SQL | sql.Composed]:
+    """Statements that make a connection a safe reader: read-only, with a statement timeout."""
+    return [
+        sql.SQL("SET default_transaction_read_only = on"),
+        sql.SQL("SET statement_timeout = {}").format(sql.Literal(int(statement_timeout_s * 1000))),
+        sql.SQL("SET TIME ZONE 'UTC'"),
+    ]
+
+
+def _page(plan: Plan, items: list[dict[str, Any]], extras: dict[str, Any]) -> Page:
+    next_cursor = None
+    if plan.query.paged and len(items) > plan.limit:
+        del items[plan.limit :]
+        last = items[-1]
+        next_cursor = encode_cursor(last["spot_time"], last["id"])
+    return Page(items, next_cursor, extras)
+
+
+def _extra(plan: Plan, name: str, found: list[dict[str, Any]]) -> Any:
+    one = plan.query.extras[name][1]
+    return (found[0] if found else None) if one else found
+
+
+def fetch(conn: psycopg.Connection[Any], plan: Plan) -> Page:
+    """Run `plan` on a blocking connection and return its page."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        items = cur.execute(plan.main.sql, plan.main.values).fetchall()
+        extras = {
+            name: _extra(plan, name, cur.execute(part.sql, part.values).fetchall())
+            for name, part in plan.extras.items()
+        }
+    return _page(plan, items, extras)
+
+
+async def afetch(conn: psycopg.AsyncConnection[Any], plan: Plan) -> Page:
+    """Run `plan` on an asyncio connection and return its page."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(plan.main.sql, plan.main.values)
+        items = await cur.fetchall()
+        extras = {}
+        for name, part in plan.extras.items():
+            await cur.execute(part.sql, part.values)
+            extras[name] = _extra(plan, name, await cur.fetchall())
+    return _page(plan, items, extras)
+
+
+def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
+    # COPY takes no bound parameters: `bound` has the values as quoted literals. Booleans are
+    # spelt true/false (COPY's own t/f puzzles spreadsheets); the rest is PostgreSQL's text
+    # form, times as `2026-11-27 09:13:00+00` (UTC).
+    hints = get_type_hints(plan.query.row)
+    columns = [
+        sql.SQL("{}::text AS {}").format(sql.Identifier(name), sql.Identifier(name))
+        if hints[name] in (bool, bool | None)
+        else sql.Identifier(name)
+        for name in hints
+    ]
+    return sql.SQL(
+        "COPY (SELECT {} FROM ({}) AS answer) TO STDOUT WITH (FORMAT csv, HEADER)"
+    ).format(
+        sql.SQL(", ").join(columns),
+        sql.SQL(bound),  # type: ignore[arg-type]
+    )
+
+
+def copy_csv(conn: psycopg.Connection[Any], plan: Plan) -> Iterator[bytes]:
+    """Yield `plan`'s rows as CSV with a header, as COPY sends them."""
+    statement = psycopg.ClientCursor(conn).mogrify(plan.main.sql, plan.main.values)
+    copy = _copy_statement(plan, statement)
+    with conn.cursor() as cur, cur.copy(copy) as out:
+        yield from (bytes(chunk) for chunk in out)
+
+
+async def acopy_csv(conn: psycopg.AsyncConnection[Any], plan: Plan) -> AsyncIterator[bytes]:
+    """Yield `plan`'s rows as CSV with a header, as COPY sends them (asyncio)."""
+    statement = psycopg.AsyncClientCursor(conn).mogrify(plan.main.sql, plan.main.values)
+    copy = _copy_statement(plan, statement)
+    async with conn.cursor() as cur, cur.copy(copy) as out:
+        async for chunk in out:
+            yield bytes(chunk)
