@@ -90,9 +90,7 @@ def _version() -> str:
         return "0"
 
 
-def create_app(
-    settings: Settings, dsn: str, *, heartbeat_s: float = 15.0
-) -> falcon.asgi.App[Any, Any]:
+def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
     """Build the API for the database at `dsn` (a reader: see docs/database.md)."""
     setup = reader_setup(settings.api_statement_timeout)
 
@@ -110,7 +108,7 @@ def create_app(
         kwargs={"autocommit": True, "connect_timeout": 5},
         name="dxspots-api",
     )
-    feed = SpotFeed(dsn, heartbeat_s=heartbeat_s)
+    feed = SpotFeed(dsn, heartbeat_s=settings.api_stream_heartbeat)
     cache = AnswerCache(settings.api_cache_seconds)
     metrics = ApiMetrics(pool, cache, feed)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None

@@ -48,7 +48,9 @@ def spots(rows: int, days: float, end: datetime) -> Iterator[Spot]:
             # To the minute, as lines give it; the freq offset keeps the key unique.
             minute = moment.replace(second=0, microsecond=0)
             unique = record._replace(
-                spot_time=minute, received_at=moment, freq_khz=round(record.freq_khz + (made % 7) * 0.3, 1)
+                spot_time=minute,
+                received_at=moment,
+                freq_khz=round(record.freq_khz + (made % 7) * 0.3, 1),
             )
             yield enricher.enrich(unique)
             made += 1

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     """How long an answer for a window ending now is reused (0: never)."""
     api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Origins allowed to call the API from a browser, comma-separated (`*`: any)."""
+    api_stream_heartbeat: float = Field(default=15.0, ge=0.1, le=300)
+    """Seconds between heartbeat comments on an idle live stream (proxies close idle ones)."""
     api_key: SecretStr | None = None
     """When set, `/v1/*` wants this value in the `X-API-Key` header."""
 

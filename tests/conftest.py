@@ -109,6 +109,21 @@ def throwaway_database(pg_server: str, template: str | None = None) -> Iterator[
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@contextlib.contextmanager
+def login_role(db_dsn: str, group: str) -> Iterator[str]:
+    """Create a login role that is a member of `group`, yield its DSN, then drop it."""
+    login = f"dxspots_login_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE {group}")
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
+        yield psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    finally:
+        with psycopg.connect(db_dsn, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {login}")
+            admin.execute(f"DROP ROLE {login}")
+
+
 @pytest.fixture
 def db_dsn(pg_server: str, template_db: str) -> Iterator[str]:
     """A DSN for a fresh, migrated database of this test's own."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ from dxspots.db.migrate import available_migrations, migrate, migration_status
 from dxspots.db.writer import SpotWriter
 from dxspots.parse import parse_line
 from dxspots.spot import Other, Spot
+from tests.conftest import login_role
 
 RECEIVED = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -139,17 +139,8 @@ def test_other_lines_that_are_not_malformed_are_not_stored(db_dsn: str) -> None:
 @contextlib.contextmanager
 def member_of(db_dsn: str, group: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """Connect as a new login role that is a member of `group`; drop the role after."""
-    login = f"dxspots_login_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {login} LOGIN PASSWORD 'pw' IN ROLE {group}")
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"user": login, "password": "pw"}
-        with psycopg.connect(**info) as conn:  # type: ignore[arg-type]
-            yield conn
-    finally:
-        with psycopg.connect(db_dsn, autocommit=True) as admin:
-            admin.execute(f"DROP OWNED BY {login}")
-            admin.execute(f"DROP ROLE {login}")
+    with login_role(db_dsn, group) as dsn, psycopg.connect(dsn) as conn:
+        yield conn
 
 
 def test_reader_role_can_select_but_not_write(db_dsn: str) -> None:
