@@ -93,7 +93,7 @@ def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
         "COPY (SELECT {} FROM ({}) AS answer) TO STDOUT WITH (FORMAT csv, HEADER)"
     ).format(
         sql.SQL(", ").join(columns),
-        sql.SQL(bound),  # type: ignore[arg-type]
+        sql.SQL(bound),
     )
 
 
