@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from dxspots.db.writer import SPOTS_CHANNEL
-from dxspots.queries import LATEST_SPOT_ID, SpotFilters, matches, new_spots
+from dxspots.queries import LATEST_SPOT_ID, READY_CHECK, SpotFilters, matches, new_spots
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ CATCH_UP_MAX = 10_000
 QUEUE_ROWS = 5000
 """Spots a subscriber may have waiting; past that it is caught up from the database."""
 RECONNECT_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+IDLE_CHECK_S = 30.0
+"""With no notification for this long, check that the listening connection still works."""
 
 
 @dataclass(eq=False)
@@ -83,8 +85,17 @@ class SpotFeed:
                     self.connected.set()
                     failures = 0
                     await self._read_new(conn)  # anything stored while we were away
-                    async for _ in conn.notifies():
-                        await self._read_new(conn)
+                    while True:
+                        # notifies() holds the connection until it returns: read the new
+                        # rows after it, not inside it. Notifications that come meanwhile
+                        # wait in psycopg's backlog for the next call.
+                        notified = False
+                        async for _ in conn.notifies(timeout=IDLE_CHECK_S, stop_after=1):
+                            notified = True
+                        if notified:
+                            await self._read_new(conn)
+                        else:
+                            await conn.execute(READY_CHECK.sql)  # a dead link fails here
             except psycopg.Error as error:
                 self.connected.clear()
                 delay = RECONNECT_S[min(failures, len(RECONNECT_S) - 1)]

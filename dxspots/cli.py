@@ -344,15 +344,17 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
             settings = load_settings(**{**settings.model_dump(), **overrides})
         except SettingsError as error:
             raise CommandError(f"{error}\n  (given as --host/--port)") from None
+    if settings.read_database_url is not None:
+        serve(settings, settings.read_database_url)
+        return 0
     with writer_dsn(settings) as dsn:
-        if settings.read_database_url is None:
-            # No separate reader: the writer DSN can bring the schema up to date first.
-            with connect(dsn) as conn:
-                try:
-                    migrate(conn)
-                except MigrationError as error:
-                    raise CommandError(str(error)) from None
-        serve(settings, settings.read_database_url or dsn)
+        # No separate reader: the writer DSN brings the schema up to date first.
+        with connect(dsn) as conn:
+            try:
+                migrate(conn)
+            except MigrationError as error:
+                raise CommandError(str(error)) from None
+        serve(settings, dsn)
     return 0
 
 

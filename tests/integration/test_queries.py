@@ -228,7 +228,8 @@ def text_of(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return str(value.astimezone(UTC)).replace("+00:00", "+00")
+        text = str(value.astimezone(UTC)).removesuffix("+00:00")
+        return (text.rstrip("0") if "." in text else text) + "+00"
     return str(value)
 
 
