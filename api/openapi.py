@@ -13,13 +13,18 @@ from pydantic import TypeAdapter
 from dxspots.bands import BANDS
 from dxspots.modes import MODES
 from dxspots.queries import CATALOGUE, Query, SpotFilters
-from dxspots.queries.params import CONTINENTS, Params
+from dxspots.queries.params import CALL_PATTERN, CONTINENTS, PREFIX_PATTERN, Params
 
 _ENUMS: dict[str, list[str]] = {
     "band": [band.name for band in BANDS],
     "mode": list(MODES),
     "dx_continent": list(CONTINENTS),
     "spotter_continent": list(CONTINENTS),
+}
+_PATTERNS: dict[str, str] = {
+    "dx_call": CALL_PATTERN,
+    "spotter": CALL_PATTERN,
+    "dx_prefix": PREFIX_PATTERN,
 }
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -59,6 +64,8 @@ def parameters(model: type[Params], limit_max: int) -> list[dict[str, Any]]:
             prop.update(type="integer", minimum=1, maximum=limit_max)
         if name in _ENUMS and prop.get("type") == "array":
             prop["items"] = {"type": "string", "enum": _ENUMS[name]}
+        if name in _PATTERNS and prop.get("type") == "array":
+            prop["items"] = {"type": "string", "pattern": _PATTERNS[name]}
         parameter: dict[str, Any] = {
             "name": name,
             "in": "query",

@@ -26,6 +26,7 @@ from dxspots.queries.filters import (
 )
 from dxspots.queries.params import (
     _CALL_RE,
+    CALL_PATTERN,
     Cursor,
     Filters,
     ParameterError,
@@ -143,7 +144,10 @@ class CallsignParams(Params):
         str,
         BeforeValidator(_single),
         AfterValidator(_one_call),
-        Field(description="The spotted call whose history to show (required)."),
+        Field(
+            description="The spotted call whose history to show (required).",
+            json_schema_extra={"pattern": CALL_PATTERN},
+        ),
     ]
     cursor: Cursor = None
 

@@ -25,6 +25,9 @@ from dxspots.modes import normalise_mode
 CONTINENTS = ("AF", "AN", "AS", "EU", "NA", "OC", "SA")
 _CALL_RE = re.compile(r"[A-Z0-9/]{1,20}(?:-[A-Z0-9#]{1,4}){0,2}", re.ASCII)
 _PREFIX_RE = re.compile(r"[A-Z0-9/]{1,12}", re.ASCII)
+CALL_PATTERN = "^[A-Za-z0-9/]{1,20}(-[A-Za-z0-9#]{1,4}){0,2}$"
+"""`_CALL_RE` for JSON Schema (any case): what a callsign parameter accepts."""
+PREFIX_PATTERN = "^[A-Za-z0-9/]{1,12}$"
 
 
 class ParameterError(ValueError):
@@ -44,7 +47,10 @@ def _split(value: Any) -> Any:
     out: list[Any] = []
     for item in items:
         if isinstance(item, str):
-            out.extend(part.strip() for part in item.split(",") if part.strip())
+            parts = [part.strip() for part in item.split(",")]
+            if not all(parts):
+                raise ValueError("an empty value; leave the parameter out for no filter")
+            out.extend(parts)
         else:
             out.append(item)
     return tuple(out)
@@ -56,6 +62,19 @@ def _single(value: Any) -> Any:
         if len(value) != 1:
             raise ValueError("give this parameter once")
         return value[0]
+    return value
+
+
+_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?", re.ASCII)
+
+
+def _iso(value: Any) -> Any:
+    """Times are ISO 8601 text (or datetimes from Python callers), never bare numbers."""
+    value = _single(value)
+    if isinstance(value, str) and _ISO_RE.fullmatch(value.strip()) is None:
+        raise ValueError("expected an ISO 8601 time such as 2026-11-27T09:00:00Z")
+    if not isinstance(value, (str, datetime)) and value is not None:
+        raise ValueError("expected an ISO 8601 time such as 2026-11-27T09:00:00Z")
     return value
 
 
@@ -124,13 +143,13 @@ _ANY_CALL = _pattern(_CALL_RE, "a callsign")
 
 Since = Annotated[
     datetime | None,
-    _ONE,
+    BeforeValidator(_iso),
     AfterValidator(lambda v: None if v is None else _utc(v)),
     Field(default=None, description="Start of the window, ISO 8601 (no offset: UTC), inclusive."),
 ]
 Until = Annotated[
     datetime | None,
-    _ONE,
+    BeforeValidator(_iso),
     AfterValidator(lambda v: None if v is None else _utc(v)),
     Field(default=None, description="End of the window, ISO 8601 (no offset: UTC), exclusive; "
           "default now."),
