@@ -8,6 +8,7 @@ answers 503 until it is back.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -120,9 +121,11 @@ def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
     app.req_options.auto_parse_qs_csv = False
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
-    limits = Limits(settings.api_request_timeout, EXPORT_STATEMENT_TIMEOUT_S)
+    exports = max(1, settings.api_pool_size // 2)
+    limits = Limits(settings.api_request_timeout, EXPORT_STATEMENT_TIMEOUT_S, exports)
+    export_slots = asyncio.Semaphore(exports)
     for name, query in CATALOGUE.items():
-        resource = QueryResource(query, pool, cache, limits)
+        resource = QueryResource(query, pool, cache, limits, export_slots)
         app.add_route(f"/v1/{name}", resource)
         app.add_route(f"/v1/{name}.json", resource, suffix="json")
         app.add_route(f"/v1/{name}.csv", resource, suffix="csv")

@@ -4,6 +4,7 @@ the database one query per few seconds.
 Keys are the route and its normalised parameters. While one request computes an answer,
 others asking the same wait for it instead of running the same query (single flight).
 Only successful answers are kept; a failure reaches every waiter and is not remembered.
+Expired entries are dropped as new ones come in; answers over 1 MB are not kept.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from collections.abc import Awaitable, Callable, Hashable
 class AnswerCache:
     """Answers (bytes) by key, each kept `ttl_s` seconds, at most `max_entries` of them."""
 
-    def __init__(self, ttl_s: float, max_entries: int = 1024) -> None:
+    def __init__(
+        self, ttl_s: float, max_entries: int = 1024, max_answer_bytes: int = 1 << 20
+    ) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self.max_answer_bytes = max_answer_bytes
         self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
         self._pending: dict[Hashable, asyncio.Future[bytes]] = {}
         self.hits = 0
@@ -51,7 +55,15 @@ class AnswerCache:
         del self._pending[key]
         if task.cancelled() or task.exception() is not None:
             return
-        self._entries[key] = (time.monotonic() + self.ttl_s, task.result())
+        answer = task.result()
+        if len(answer) > self.max_answer_bytes:
+            return  # big pages are not worth the memory: few ask for the same one
+        now = time.monotonic()
+        self._entries[key] = (now + self.ttl_s, answer)
         self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        # Entries go in with the same lifetime, so the oldest expire first.
+        while self._entries:
+            oldest_key, (expires, _) = next(iter(self._entries.items()))
+            if expires > now and len(self._entries) <= self.max_entries:
+                break
+            del self._entries[oldest_key]

@@ -41,6 +41,10 @@ class RequestTimeoutError(Exception):
     """The request took longer than `DXSPOTS_API_REQUEST_TIMEOUT`."""
 
 
+class BusyError(Exception):
+    """A limited resource (CSV exports running) is all in use; the message says which."""
+
+
 def body(status: int, detail: str, error: str | None = None, **more: Any) -> bytes:
     """Render the error body."""
     word = error or _WORDS.get(status, "error")
@@ -97,6 +101,11 @@ async def handle_timeout(req: Request, resp: Response, ex: Exception, params: An
     _unavailable(resp, "the request took too long; ask for a smaller window")
 
 
+async def handle_busy(req: Request, resp: Response, ex: Exception, params: Any) -> None:
+    log.warning("%s %s: 503: %s", req.method, req.relative_uri, ex)
+    _unavailable(resp, str(ex))
+
+
 async def handle_unexpected(req: Request, resp: Response, ex: Exception, params: Any) -> None:
     log.error("%s %s: 500", req.method, req.relative_uri, exc_info=ex)
     _send(resp, 500, body(500, "internal error; the server log has the details"))
@@ -109,5 +118,6 @@ def install(app: falcon.asgi.App[Any, Any]) -> None:
     app.add_error_handler(psycopg_pool.PoolTimeout, handle_database)
     app.add_error_handler(psycopg_pool.PoolClosed, handle_database)
     app.add_error_handler(RequestTimeoutError, handle_timeout)
+    app.add_error_handler(BusyError, handle_busy)
     app.add_error_handler(ParameterError, handle_parameter)
     app.add_error_handler(falcon.HTTPError, handle_http)

@@ -155,8 +155,7 @@ def build_document(*, secured: bool, version: str) -> dict[str, Any]:
             "get": _operation(query, False, schemas, secured, "json")
         }
         paths[f"/v1/{query.name}.csv"] = {"get": _operation(query, True, schemas, secured, "csv")}
-    stream_params = parameters(SpotFilters, SpotFilters.LIMIT_MAX)
-    stream_params = [p for p in stream_params if p["name"] != "limit"]
+    stream_params = parameters(SpotFilters, 0)
     stream_params.append({
         "name": "Last-Event-ID", "in": "header", "required": False,
         "description": "Resume after this spot id (sent by EventSource on reconnect).",

@@ -19,7 +19,7 @@ from falcon.asgi import Request, Response
 from psycopg_pool import AsyncConnectionPool
 
 from api.cache import AnswerCache
-from api.errors import RequestTimeoutError
+from api.errors import BusyError, RequestTimeoutError
 from api.metrics import ApiMetrics
 from api.stream import SpotFeed
 from dxspots.queries import (
@@ -41,6 +41,8 @@ class Limits:
 
     request_timeout_s: float
     export_statement_timeout_s: float
+    exports: int
+    """CSV exports that may run at once (per process)."""
 
 
 def _raw(req: Request) -> dict[str, Any]:
@@ -60,16 +62,19 @@ class QueryResource:
         pool: AsyncConnectionPool[Any],
         cache: AnswerCache,
         limits: Limits,
+        exports: asyncio.Semaphore,
     ) -> None:
         self.query = query
         self.pool = pool
         self.cache = cache
         self.limits = limits
+        self.exports = exports
 
     async def on_get(self, req: Request, resp: Response) -> None:
-        raw = _raw(req)
-        planned = plan(self.query.name, raw, now=_now())
-        key = (self.query.name, tuple(sorted((k, str(v)) for k, v in raw.items())))
+        planned = plan(self.query.name, _raw(req), now=_now())
+        # The validated parameters, not the query string: `band=20m,40m` and
+        # `band=20m&band=40m` are one answer, and no two different requests share one.
+        key = (self.query.name, planned.params.model_dump_json())
         try:
             async with asyncio.timeout(self.limits.request_timeout_s):
                 resp.data = await self.cache.get(key, lambda: self._json(planned))
@@ -86,6 +91,11 @@ class QueryResource:
 
     async def on_get_csv(self, req: Request, resp: Response) -> None:
         planned = plan(self.query.name, _raw(req), now=_now(), csv=True)
+        if self.exports.locked():
+            raise BusyError(
+                f"{self.limits.exports} CSV exports are running, the most at once; "
+                "try again shortly"
+            )
         # Start the export before answering, so that a database that is away, or a query
         # that fails at once, gets the error body rather than a cut CSV.
         chunks = self._csv(planned)
@@ -102,7 +112,9 @@ class QueryResource:
         resp.stream = _prepend(first, chunks)
 
     async def _csv(self, planned: Plan) -> AsyncGenerator[bytes]:
-        async with self.pool.connection() as conn:
+        # An export holds a connection while it streams (a slow reader keeps it longer):
+        # only some run at once, so that they cannot take every connection of the pool.
+        async with self.exports, self.pool.connection() as conn:
             timeout_ms = int(self.limits.export_statement_timeout_s * 1000)
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
@@ -116,7 +128,7 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
         yield chunk
 
 
-_LAST_ID_RE = re.compile(r"\d{1,19}")
+_LAST_ID_RE = re.compile(r"\d{1,18}")
 
 
 class StreamResource:
@@ -127,7 +139,7 @@ class StreamResource:
         self.pool = pool
 
     async def on_get(self, req: Request, resp: Response) -> None:
-        filters = read_params(SpotFilters, _raw(req))
+        filters = read_params(SpotFilters, _raw(req))  # no window, no limit: live
         last = req.get_header("Last-Event-ID")
         last_id = None
         if last is not None and last.strip():

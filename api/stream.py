@@ -6,7 +6,9 @@ it reads the rows stored since the last one it saw (by `id`) and hands each to e
 subscriber whose filters it passes (the catalogue's `matches`, the same test as the SQL).
 A client that reconnects with `Last-Event-ID` first gets what it missed from the database,
 then the live rows; a client too slow to keep up is caught up from the database the same
-way, so none is dropped in between.
+way, so none is dropped in between. Spots received more than 15 minutes before they were
+stored are history (`dxspots import`) and are not sent live (a replay, read from the table,
+includes them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -36,6 +39,8 @@ CATCH_UP_MAX = 10_000
 QUEUE_ROWS = 5000
 """Spots a subscriber may have waiting; past that it is caught up from the database."""
 RECONNECT_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+LIVE_AGE = timedelta(minutes=15)
+"""Spots received longer ago than this are history (an import), not sent live."""
 IDLE_CHECK_S = 30.0
 """With no notification for this long, check that the listening connection still works."""
 
@@ -77,6 +82,7 @@ class SpotFeed:
                 async with await psycopg.AsyncConnection.connect(
                     self.dsn, autocommit=True, connect_timeout=10
                 ) as conn:
+                    await conn.execute("SET TIME ZONE 'UTC'")
                     await conn.execute(f"LISTEN {SPOTS_CHANNEL}")
                     if self.last_id is None:
                         cur = await conn.execute(LATEST_SPOT_ID.sql)
@@ -120,6 +126,8 @@ class SpotFeed:
                 return
 
     def _publish(self, row: dict[str, Any]) -> None:
+        if row["received_at"] < datetime.now(UTC) - LIVE_AGE:
+            return  # history being imported (`dxspots import`), not a live spot
         for subscriber in self.subscribers:
             if subscriber.overflowed or not matches(subscriber.filters, row):
                 continue
@@ -134,19 +142,27 @@ class SpotFeed:
         """Yield the SSE events of one client until it goes away."""
         subscriber = Subscriber(filters)
         self.subscribers.add(subscriber)
+        # Where this client is, read at subscription: rows queued from now on are newer.
+        sent = self.last_id
         try:
             yield SSEvent(retry=2000, comment="dxspots live spots")
-            sent = last_event_id if last_event_id is not None else self.last_id
             if last_event_id is not None:
-                async for event, last in self._catch_up(pool, filters, last_event_id):
-                    sent = last
-                    yield event
+                if sent is not None and last_event_id > sent:
+                    # Not an id this database gave (restored, or made up): start live.
+                    yield _gap(last_event_id, sent, 0)
+                else:
+                    sent = last_event_id
+                    async for event, last in self._catch_up(pool, filters, last_event_id):
+                        sent = last
+                        yield event
             while True:
                 if subscriber.overflowed:
                     while not subscriber.queue.empty():
                         subscriber.queue.get_nowait()
                     subscriber.overflowed = False
-                    async for event, last in self._catch_up(pool, filters, sent or 0):
+                    if sent is None:  # overflowed before the feed knew where it was
+                        sent = self.last_id or 0
+                    async for event, last in self._catch_up(pool, filters, sent):
                         sent = last
                         yield event
                 try:
@@ -181,11 +197,18 @@ class SpotFeed:
             if len(rows) < FETCH_ROWS:
                 return
             if replayed >= CATCH_UP_MAX:
-                latest = self.last_id or after
-                detail = {"after": after, "resumed_at": latest, "replayed": replayed}
-                yield SSEvent(event="gap", data=orjson.dumps(detail)), max(after, latest)
+                latest = max(after, self.last_id or after)
+                yield _gap(after, latest, replayed), latest
                 return
 
 
+def _gap(after: int, resumed_at: int, replayed: int) -> SSEvent:
+    """Spots after `after` up to `resumed_at` are not sent; the stream goes on from there."""
+    detail = {"after": after, "resumed_at": resumed_at, "replayed": replayed}
+    return SSEvent(event="gap", event_id=str(resumed_at), data=orjson.dumps(detail))
+
+
 def _spot_event(row: dict[str, Any]) -> SSEvent:
-    return SSEvent(event="spot", event_id=str(row["id"]), data=orjson.dumps(row))
+    return SSEvent(
+        event="spot", event_id=str(row["id"]), data=orjson.dumps(row, option=orjson.OPT_UTC_Z)
+    )

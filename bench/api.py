@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,7 +88,9 @@ def server(dsn: str, *, cache: float, workers: int = 1, granian: bool = False) -
         process.wait(20)
 
 
-def measure(port: int, paths: list[str], args: argparse.Namespace) -> tuple[LoadResult, list[float]]:
+def measure(
+    port: int, paths: list[str], args: argparse.Namespace
+) -> tuple[LoadResult, list[float]]:
     runs = [run_load(port, paths, args.connections, args.seconds) for _ in range(args.runs)]
     runs.sort(key=lambda r: r.rps)
     median = runs[len(runs) // 2]

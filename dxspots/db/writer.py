@@ -23,6 +23,8 @@ from psycopg import sql
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
 
 SPOT_COLUMNS = Spot._fields
+SPOTS_WRITE_LOCK = 0x0D85_9075
+"""Transaction advisory lock key that serialises batches of spots between writers."""
 SPOTS_CHANNEL = "dxspots_spots"
 """The LISTEN/NOTIFY channel that says new spots were stored (no payload: read by `id`)."""
 IGNORED_REASONS = frozenset({"unrecognised", "empty"})
@@ -154,6 +156,9 @@ class SpotWriter:
                 # Binary COPY needs each column's type; read them off the staging table.
                 cur.execute(_CREATE_STAGING)
                 self._staging_types = [str(row[0]) for row in cur.execute(_STAGING_TYPES)]
+            # One writer at a time takes spot ids and commits them: ids then become visible
+            # in their order, which the API's live stream relies on ("stored after id N").
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (SPOTS_WRITE_LOCK,))
             months = {_month(spot.spot_time) for spot in spots} - self._months
             for year, month in sorted(months):
                 cur.execute(

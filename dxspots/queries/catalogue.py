@@ -29,8 +29,8 @@ from dxspots.queries.params import (
     CALL_PATTERN,
     Cursor,
     Filters,
+    Limited,
     ParameterError,
-    Params,
     SpotFilters,
     Window,
     _single,
@@ -59,7 +59,7 @@ class Plan:
     """A query with validated parameters, ready to run."""
 
     query: Query
-    params: Params
+    params: Limited
     main: Statement
     limit: int
     extras: dict[str, Statement] = field(default_factory=dict)
@@ -72,7 +72,7 @@ class Query:
     """One named read query."""
 
     name: str
-    params: type[Params]
+    params: type[Limited]
     row: type
     build: Callable[[Any, datetime, int], Built]
     doc: str
@@ -137,7 +137,7 @@ def _one_call(value: str) -> str:
     return call
 
 
-class CallsignParams(Params):
+class CallsignParams(Limited):
     LIMIT_DEFAULT: ClassVar[int] = 50
     LIMIT_MAX: ClassVar[int] = 1000
     dx_call: Annotated[
@@ -152,7 +152,7 @@ class CallsignParams(Params):
     cursor: Cursor = None
 
 
-class NodesParams(Params):
+class NodesParams(Limited):
     LIMIT_DEFAULT: ClassVar[int] = 1000
     LIMIT_MAX: ClassVar[int] = 1000
 
@@ -162,7 +162,7 @@ class SolarParams(Window):
     LIMIT_MAX: ClassVar[int] = 2000
 
 
-class SummaryParams(Params):
+class SummaryParams(Limited):
     pass
 
 
@@ -338,7 +338,7 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
     return Statement(statement, values), {}, True
 
 
-def _query(name: str, params: type[Params], row: type, build: Any, **more: Any) -> Query:
+def _query(name: str, params: type[Limited], row: type, build: Any, **more: Any) -> Query:
     doc = (build.__doc__ or "").strip() or (row.__doc__ or "").strip()
     return Query(name, params, row, build, doc=more.pop("doc", doc), **more)
 

@@ -80,7 +80,10 @@ def _iso(value: Any) -> Any:
 
 def _utc(value: datetime) -> datetime:
     """Read a time without an offset as UTC; keep every time timezone-aware."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range: times run from year 1 to 9999 (UTC)") from None
 
 
 def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -260,9 +263,13 @@ Cursor = Annotated[
 
 
 class Params(BaseModel):
-    """Base of every query's parameter model: unknown parameters are errors."""
+    """Base of every parameter model: unknown parameters are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limited(Params):
+    """Base of every query's parameter model: a `limit` with a default and a cap."""
 
     LIMIT_DEFAULT: ClassVar[int] = 100
     LIMIT_MAX: ClassVar[int] = 1000
@@ -279,7 +286,7 @@ class Params(BaseModel):
         return self.limit
 
 
-class Window(Params):
+class Window(Limited):
     """A time window: `since`/`until`, or the last `minutes`/`days` before `until`."""
 
     since: Since = None
@@ -304,6 +311,7 @@ class SpotFilters(Params):
 
 
 P = TypeVar("P", bound=Params)
+L = TypeVar("L", bound=Limited)
 
 
 class Filters(Window, SpotFilters):

@@ -120,6 +120,34 @@ def test_error_bodies_are_one_shape(api: ApiProcess) -> None:
     assert assert_error(stream, 400, "bad_parameter")["parameter"] == "band"
 
 
+def test_lists_mean_the_same_however_given_and_never_share_a_wrong_answer(
+    api: ApiProcess,
+) -> None:
+    repeated = api.get("/v1/spots?node=rbn&node=dxspider&limit=1000").json()["items"]
+    assert repeated and {s["node"] for s in repeated} == {"rbn", "dxspider"}
+    assert api.get("/v1/spots?node=rbn,dxspider&limit=1000").json()["items"] == repeated
+    # A node literally named "['rbn'" has no spots, whatever was cached before.
+    odd = api.get("/v1/spots?node=%5B%27rbn%27%2C%20%27dxspider%27%5D&limit=1000").json()
+    assert odd["items"] == []
+    assert api.get("/v1/stream?limit=5").json()["parameter"] == "limit"
+
+
+def test_csv_exports_beyond_half_the_pool_are_503s(reader_dsn: str, spots_dsn: str) -> None:
+    settings = {"api_pool_size": "2", "api_request_timeout": "30"}
+    with api_process(reader_dsn, **settings) as api:
+        answers: list[Answer] = []
+        with locked(spots_dsn, "spots"):
+            first = threading.Thread(target=lambda: answers.append(api.get("/v1/spots.csv")))
+            first.start()
+            time.sleep(1.0)  # the one export slot is taken, waiting on the lock
+            busy = api.get("/v1/spots.csv?limit=5")
+            assert_error(busy, 503, "unavailable")
+            assert "CSV exports" in busy.json()["detail"]
+        first.join()
+        assert answers[0].status == 200 and answers[0].body.count(b"\n") == 101  # header + 100
+        assert api.get("/v1/spots.csv?limit=5").status == 200
+
+
 def test_an_internal_error_is_a_500_without_a_traceback_but_logged(
     api: ApiProcess, spots_dsn: str
 ) -> None:
@@ -274,6 +302,12 @@ def test_the_stream_sends_spots_stored_after_the_client_connected(
         store(spots_dsn, fresh_spots("S1/20m", "S2/40m", "S3/20m", "S4/40m", "S5/20m"), notify=True)
         got = reader.spot_events(3)
         assert [s["dx_call"] for s in got] == ["S1", "S3", "S5"]
+        assert all(s["spot_time"].endswith("Z") for s in got)
+        # History being imported (received long ago) is not live; the next live spot is.
+        old = fresh_spots("OLD1/20m")[0]
+        old = old._replace(received_at=old.received_at - timedelta(days=2))
+        store(spots_dsn, [old, *fresh_spots("S9/20m")], notify=True)
+        assert [s["dx_call"] for s in reader.spot_events(1)] == ["S9"]
         assert all(s["band"] == "20m" for s in got)
         assert got[0]["id"] < got[1]["id"] < got[2]["id"]
     finally:
@@ -283,8 +317,8 @@ def test_the_stream_sends_spots_stored_after_the_client_connected(
     store(spots_dsn, fresh_spots("S6/20m", "S7/40m"), notify=True)
     again = EventReader(api, "/v1/stream?band=20m", last_id=str(got[0]["id"]))
     try:
-        replayed = again.spot_events(3)
-        assert [s["dx_call"] for s in replayed] == ["S3", "S5", "S6"]
+        replayed = again.spot_events(5)  # a replay comes from the table: history included
+        assert [s["dx_call"] for s in replayed] == ["S3", "S5", "OLD1", "S9", "S6"]
         store(spots_dsn, fresh_spots("S8/20m"), notify=True)
         assert [s["dx_call"] for s in again.spot_events(1)] == ["S8"]
         assert api.get("/metrics").body.count(b"dxspots_api_stream_clients 1.0") == 1
@@ -295,3 +329,28 @@ def test_the_stream_sends_spots_stored_after_the_client_connected(
 def test_a_bad_last_event_id_is_a_400(api: ApiProcess) -> None:
     answer = api.get("/v1/stream", Last_Event_ID="yesterday")
     assert assert_error(answer, 400, "bad_parameter")["parameter"] == "Last-Event-ID"
+
+
+def test_a_last_event_id_from_elsewhere_is_a_gap_then_live(api: ApiProcess, spots_dsn: str) -> None:
+    reader = EventReader(api, "/v1/stream", last_id="999999999")
+    try:
+        reader.next_event()  # greeting
+        gap = reader.next_event()
+        assert gap["event"] == "gap"
+        assert json.loads(gap["data"])["after"] == 999999999
+        store(spots_dsn, fresh_spots("G1/20m"), notify=True)
+        assert [s["dx_call"] for s in reader.spot_events(1)] == ["G1"]
+    finally:
+        reader.close()
+
+
+def test_several_workers_serve_the_same_api(reader_dsn: str) -> None:
+    with api_process(reader_dsn, api_workers="2") as api:
+        for _ in range(3):
+            assert api.get("/v1/summary").status == 200
+            assert api.get("/readyz").json()["status"] == "ready"
+        assert api.get("/v1/spots?band=21m").json()["parameter"] == "band"
+        deadline = time.monotonic() + 10
+        while api.log_text().count("Started server process") < 2:
+            assert time.monotonic() < deadline, api.log_text()
+            time.sleep(0.1)

@@ -51,6 +51,8 @@ def test_lists_come_repeated_or_comma_separated_and_are_normalised() -> None:
         ({"since": "2026-11-27T13:00:00Z"}, "since", "must end after it starts"),
         ({"since": "2026-11-27T10:00:00Z", "minutes": "5"}, "minutes", "one of since"),
         ({"days": "366", "until": "0001-06-01T00:00:00Z"}, "days", "before year 1"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "since", "out of range"),
+        ({"until": "9999-12-31T23:59:59-01:00"}, "until", "out of range"),
     ],
 )
 def test_a_bad_parameter_is_named(raw: dict[str, object], parameter: str, words: str) -> None:
