@@ -10,13 +10,14 @@ import csv
 import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_type_hints
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 
 from dxspots.queries import (
+    CATALOGUE,
     SpotFilters,
     copy_csv,
     fetch,
@@ -26,6 +27,8 @@ from dxspots.queries import (
     read_params,
     reader_setup,
 )
+from dxspots.queries.rows import SpotRow
+from dxspots.spot import Spot
 from tests.conftest import login_role
 from tests.spotset import all_rows, make_spots, store
 
@@ -264,3 +267,19 @@ def test_new_spots_after_an_id_in_storage_order(
         got = [r["id"] for r in cur.execute(statement.sql, statement.values)]
     rows = {r["id"]: r for r in all_rows(spots_dsn)}
     assert got == [i for i in ids if i > ids[100] and rows[i]["band"] == "20m"][:50]
+
+
+def test_every_query_returns_exactly_its_row_type(reader: psycopg.Connection[Any]) -> None:
+    for name, query in CATALOGUE.items():
+        raw = {"dx_call": "VP8PJ"} if name == "callsign" else {}
+        page = fetch(reader, plan(name, raw, now=NOW))
+        for item in page.items:
+            assert list(item) == list(get_type_hints(query.row)), name
+        for part, (row, one) in query.extras.items():
+            found = [page.extras[part]] if one else page.extras[part]
+            for item in found:
+                assert list(item) == list(get_type_hints(row)), (name, part)
+
+
+def test_the_spot_row_is_a_stored_spot() -> None:
+    assert list(get_type_hints(SpotRow)) == ["id", *Spot._fields]
