@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -34,8 +35,10 @@ from api.routes import (
     StreamResource,
 )
 from api.stream import SpotFeed
-from dxspots.queries import CATALOGUE, reader_setup
+from dxspots.queries import CATALOGUE, aprepare_reader
 from dxspots.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EXPORT_STATEMENT_TIMEOUT_S = 300.0
 """CSV exports stream up to a million rows: they get this long, not the API's query timeout."""
@@ -93,11 +96,13 @@ def _version() -> str:
 
 def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
     """Build the API for the database at `dsn` (a reader: see docs/database.md)."""
-    setup = reader_setup(settings.api_statement_timeout)
 
     async def configure(conn: AsyncConnection[Any]) -> None:
-        for statement in setup:
-            await conn.execute(statement)
+        if not await aprepare_reader(conn, settings.api_statement_timeout):
+            log.warning(
+                "this login may not take the dxspots_reader role: queries run with its own "
+                "rights, in read-only transactions (docs/database.md)"
+            )
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         dsn,

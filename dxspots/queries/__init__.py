@@ -16,7 +16,16 @@ from dxspots.queries.catalogue import (
 )
 from dxspots.queries.filters import matches, spot_conditions, where
 from dxspots.queries.params import Filters, ParameterError, SpotFilters, read_params
-from dxspots.queries.run import Page, acopy_csv, afetch, copy_csv, fetch, reader_setup
+from dxspots.queries.run import (
+    Page,
+    acopy_csv,
+    afetch,
+    aprepare_reader,
+    copy_csv,
+    fetch,
+    prepare_reader,
+    reader_setup,
+)
 
 __all__ = [
     "CATALOGUE",
@@ -31,11 +40,13 @@ __all__ = [
     "Statement",
     "acopy_csv",
     "afetch",
+    "aprepare_reader",
     "copy_csv",
     "fetch",
     "matches",
     "new_spots",
     "plan",
+    "prepare_reader",
     "read_params",
     "reader_setup",
     "spot_conditions",

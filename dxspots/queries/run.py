@@ -32,6 +32,11 @@ class Page:
         return {"items": self.items, "next": self.next, **self.extras}
 
 
+READER_ROLE = "dxspots_reader"
+_SET_ROLE = sql.SQL("SET ROLE {}").format(sql.Identifier(READER_ROLE))
+_NO_ROLE = (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue)
+
+
 def reader_setup(statement_timeout_s: float) -> list[sql.SQL | sql.Composed]:
     """Statements that make a connection a safe reader: read-only, with a statement timeout."""
     return [
@@ -39,6 +44,34 @@ def reader_setup(statement_timeout_s: float) -> list[sql.SQL | sql.Composed]:
         sql.SQL("SET statement_timeout = {}").format(sql.Literal(int(statement_timeout_s * 1000))),
         sql.SQL("SET TIME ZONE 'UTC'"),
     ]
+
+
+def prepare_reader(conn: psycopg.Connection[Any], statement_timeout_s: float) -> bool:
+    """Set up an autocommit connection to run catalogue queries; say if it took the role.
+
+    Besides `reader_setup`, the session takes the `dxspots_reader` role when its login may
+    (a member of it, the owner, a superuser: the writer DSN of a one-machine install), so
+    that the queries run with SELECT rights only. A login that may not keeps its own rights
+    and read-only transactions.
+    """
+    for statement in reader_setup(statement_timeout_s):
+        conn.execute(statement)
+    try:
+        conn.execute(_SET_ROLE)
+    except _NO_ROLE:
+        return False
+    return True
+
+
+async def aprepare_reader(conn: psycopg.AsyncConnection[Any], statement_timeout_s: float) -> bool:
+    """`prepare_reader` for an asyncio connection."""
+    for statement in reader_setup(statement_timeout_s):
+        await conn.execute(statement)
+    try:
+        await conn.execute(_SET_ROLE)
+    except _NO_ROLE:
+        return False
+    return True
 
 
 def _page(plan: Plan, items: list[dict[str, Any]], extras: dict[str, Any]) -> Page:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -354,3 +355,45 @@ def test_several_workers_serve_the_same_api(reader_dsn: str) -> None:
         while api.log_text().count("Started server process") < 2:
             assert time.monotonic() < deadline, api.log_text()
             time.sleep(0.1)
+
+
+def test_dxspots_api_takes_host_and_port_and_refuses_a_bad_one(
+    reader_dsn: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
+    env["DXSPOTS_READ_DATABASE_URL"] = reader_dsn
+    bad = subprocess.run(
+        [sys.executable, "-m", "dxspots.cli", "api", "--port", "70000"],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert "DXSPOTS_API_PORT" in bad.stderr and "Traceback" not in bad.stderr
+    port = free_port()
+    log = tmp_path / "api.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dxspots.cli", "api", "--host", "127.0.0.1",
+             "--port", str(port)],
+            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        api = ApiProcess(port, process, log)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert api.get("/readyz").status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        # uvicorn shuts down, then re-raises SIGTERM so that the exit says why.
+        assert process.wait(15) in (0, -15)
+    assert "Application shutdown complete" in log.read_text()

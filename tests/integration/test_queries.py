@@ -24,8 +24,8 @@ from dxspots.queries import (
     matches,
     new_spots,
     plan,
+    prepare_reader,
     read_params,
-    reader_setup,
 )
 from dxspots.queries.rows import SpotRow
 from dxspots.spot import Spot
@@ -46,8 +46,7 @@ def reader(spots_dsn: str) -> Any:
     """A read-only login (member of dxspots_reader) set up as the API sets up its pool."""
     with login_role(spots_dsn, "dxspots_reader") as dsn, psycopg.connect(dsn) as conn:
         conn.autocommit = True
-        for statement in reader_setup(5):
-            conn.execute(statement)
+        assert prepare_reader(conn, 5)
         yield conn
 
 
@@ -283,3 +282,20 @@ def test_every_query_returns_exactly_its_row_type(reader: psycopg.Connection[Any
 
 def test_the_spot_row_is_a_stored_spot() -> None:
     assert list(get_type_hints(SpotRow)) == ["id", *Spot._fields]
+
+
+def test_a_writer_login_takes_the_reader_role_and_one_that_may_not_keeps_its_own(
+    spots_dsn: str,
+) -> None:
+    with psycopg.connect(spots_dsn, autocommit=True) as owner:  # a superuser here
+        assert prepare_reader(owner, 5)
+        assert owner.execute("SELECT current_user").fetchone() == ("dxspots_reader",)
+        assert fetch(owner, plan("summary", {}, now=NOW)).items[0]["spots_last_day"] > 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            owner.execute("SET default_transaction_read_only = off")
+            owner.execute("DELETE FROM spots")
+    with login_role(spots_dsn, "dxspots_writer") as dsn, psycopg.connect(dsn) as writer:
+        writer.autocommit = True
+        assert not prepare_reader(writer, 5)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            writer.execute("DELETE FROM spots")
