@@ -383,7 +383,7 @@ def test_dxspots_api_takes_host_and_port_and_refuses_a_bad_one(
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        api = ApiProcess(port, process, log)  # type: ignore[arg-type]
+        api = ApiProcess(port, process, log)
         deadline = time.monotonic() + 30
         while True:
             try:
