@@ -12,6 +12,7 @@ from collector.pipeline import Pipeline
 from collector.simfeed import SpotFeed
 from collector.spool import Spool
 from dxspots.db.localserver import LocalServer
+from dxspots.db.writer import SPOTS_CHANNEL
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
 from dxspots.spot import Spot
@@ -56,6 +57,8 @@ async def settle(pipeline: Pipeline) -> None:
 
 def test_lines_become_rows(db_dsn: str, tmp_path: Path) -> None:
     lines = feed_lines(3000)
+    listener = psycopg.connect(db_dsn, autocommit=True)
+    listener.execute(f"LISTEN {SPOTS_CHANNEL}")
 
     async def scenario() -> None:
         spool = Spool(tmp_path / "spool")
@@ -69,6 +72,9 @@ def test_lines_become_rows(db_dsn: str, tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert stored(db_dsn) == expected_spots(lines)
+    # The collector's writer tells the API's live stream: one notification per batch.
+    assert len(list(listener.notifies(timeout=1))) >= 1
+    listener.close()
 
 
 def test_database_restart_mid_stream_loses_nothing(own_server: LocalServer, tmp_path: Path) -> None:
