@@ -6,10 +6,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= collector,api,dev
+EXTRAS ?= collector,api,dashboard,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench screenshots clean
 
 $(STAMP): pyproject.toml setup.py dxspots/_cenrich.pyx dxspots/parse/_cdxde.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,12 +30,24 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
-	$(BIN)/python -m pytest
+# The browser tests drive Debian's Chromium; install it when it is missing (needs root or sudo).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "install Chromium, then set CHROMIUM=path"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
+
+pytest: $(STAMP) $(CHROMIUM)
+	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse_enrich.py
 	$(BIN)/python bench/ingest.py
+
+# Refresh the screenshots in docs/ (the browser test takes them).
+screenshots: $(STAMP) $(CHROMIUM)
+	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) DXSPOTS_TEST_SCREENSHOTS=docs/screenshots \
+		$(BIN)/python -m pytest tests/e2e/test_dashboard_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

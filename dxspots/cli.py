@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default DXSPOTS_API_HOST)")
     p.add_argument("--port", type=int, help="port (default DXSPOTS_API_PORT)")
 
+    p = sub.add_parser("dashboard", help="serve the Streamlit dashboard")
+    p.add_argument("--host", help="address to listen on (default DXSPOTS_DASHBOARD_HOST)")
+    p.add_argument("--port", type=int, help="port (default DXSPOTS_DASHBOARD_PORT)")
+
     sub.add_parser("up", help="run everything on this machine (see README)")
     return parser
 
@@ -332,21 +336,26 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the API until SIGTERM or Ctrl-C."""
-    from api.server import serve
+def _with_address(settings: Settings, prefix: str, args: argparse.Namespace) -> Settings:
+    """The settings with --host/--port applied, checked like the settings themselves."""
+    overrides = {f"{prefix}_host": args.host, f"{prefix}_port": args.port}
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if not overrides:
+        return settings
+    try:
+        return load_settings(**{**settings.model_dump(), **overrides})
+    except SettingsError as error:
+        raise CommandError(f"{error}\n  (given as --host/--port)") from None
+
+
+@contextlib.contextmanager
+def reader_dsn(settings: Settings) -> Iterator[str]:
+    """The DSN the API and dashboard read from: the read DSN, or the writer's, migrated."""
     from dxspots.db.migrate import MigrationError, migrate
 
-    overrides = {"api_host": args.host, "api_port": args.port}
-    overrides = {key: value for key, value in overrides.items() if value is not None}
-    if overrides:
-        try:
-            settings = load_settings(**{**settings.model_dump(), **overrides})
-        except SettingsError as error:
-            raise CommandError(f"{error}\n  (given as --host/--port)") from None
     if settings.read_database_url is not None:
-        serve(settings, settings.read_database_url)
-        return 0
+        yield settings.read_database_url
+        return
     with writer_dsn(settings) as dsn:
         # No separate reader: the writer DSN brings the schema up to date first.
         with connect(dsn) as conn:
@@ -354,8 +363,26 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
                 migrate(conn)
             except MigrationError as error:
                 raise CommandError(str(error)) from None
+        yield dsn
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API until SIGTERM or Ctrl-C."""
+    from api.server import serve
+
+    settings = _with_address(settings, "api", args)
+    with reader_dsn(settings) as dsn:
         serve(settings, dsn)
     return 0
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the dashboard until SIGTERM or Ctrl-C."""
+    from dashboard.server import serve
+
+    settings = _with_address(settings, "dashboard", args)
+    with reader_dsn(settings) as dsn:
+        return serve(settings, dsn)
 
 
 COMMANDS = {
@@ -368,6 +395,7 @@ COMMANDS = {
     "simulate": cmd_simulate,
     "up": cmd_up,
     "api": cmd_api,
+    "dashboard": cmd_dashboard,
 }
 
 

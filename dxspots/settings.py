@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     """Port of the collector's /healthz and /metrics (0: any free port)."""
     log_level: str = "INFO"
     """Python logging level for the entry points."""
+    dashboard_host: str = "127.0.0.1"
+    """Where `dxspots dashboard` listens (0.0.0.0: every interface, as in its container)."""
+    dashboard_port: int = Field(default=8501, ge=1, le=65535)
+    """Port of the dashboard."""
+    dashboard_refresh: float = Field(default=10.0, ge=2, le=3600)
+    """Seconds between refreshes of the dashboard's live parts."""
     api_host: str = "127.0.0.1"
     """Where `dxspots api` listens (0.0.0.0: every interface, as in its container)."""
     api_port: int = Field(default=8080, ge=0, le=65535)

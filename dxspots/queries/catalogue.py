@@ -93,6 +93,11 @@ class SpotsParams(Filters):
     cursor: Cursor = None
 
 
+class SpotCountParams(Filters):
+    LIMIT_DEFAULT: ClassVar[int] = 1
+    LIMIT_MAX: ClassVar[int] = 1
+
+
 class BandActivityParams(Filters):
     LIMIT_DEFAULT: ClassVar[int] = 10_000
     LIMIT_MAX: ClassVar[int] = 10_000
@@ -182,6 +187,15 @@ def _spots(p: SpotsParams, now: datetime, fetch: int) -> Built:
     statement = sql.SQL(
         "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
     ).format(_SPOT_LIST, where(parts))
+    return Statement(statement, values), {}, span.live
+
+
+def _spot_count(p: SpotCountParams, now: datetime, fetch: int) -> Built:
+    values: dict[str, Any] = {}
+    span = resolve_window(p, now, timedelta(days=1), None, "spot_count")
+    statement = sql.SQL("SELECT count(*) AS spots FROM spots {}").format(
+        where(spot_conditions(p, span, values))
+    )
     return Statement(statement, values), {}, span.live
 
 
@@ -352,6 +366,9 @@ CATALOGUE: dict[str, Query] = {
     for q in (
         _query("spots", SpotsParams, rows.SpotRow, _spots, doc=_SPOTS_DOC, paged=True,
                csv_limit_max=1_000_000),
+        _query("spot_count", SpotCountParams, rows.SpotCountRow, _spot_count,
+               doc="How many spots pass the filters in the window (default the last day, no "
+               "cap): what an export of `spots` with the same parameters would hold."),
         _query("band_activity", BandActivityParams, rows.BandActivityRow, _band_activity,
                doc="Spots and distinct DX calls per band (and mode, `by=band_mode`) per time "
                "bucket. Window default the last hour, at most 7 days."),

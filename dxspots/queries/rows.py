@@ -182,3 +182,9 @@ class SummaryRow(TypedDict):
     nodes: int
     nodes_logged_in: int
     rejected_last_day: int
+
+
+class SpotCountRow(TypedDict):
+    """How many spots pass the filters in the window."""
+
+    spots: int

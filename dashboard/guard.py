@@ -1,0 +1,47 @@
+"""Every page runs inside `guarded`: a database that is away is one message and a retry, a bad
+setting or a bad address is a sentence, and nothing else ever shows a traceback (it goes to
+the log instead).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from dashboard.data import DatabaseDown, database_answers, settings
+from dxspots.queries import ParameterError
+from dxspots.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+
+def _wait_for_database(seconds: float) -> None:
+    @st.fragment(run_every=seconds)
+    def check() -> None:
+        if database_answers():
+            st.rerun(scope="app")
+
+    check()
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Run a page's body; turn the failures a user can meet into messages."""
+    try:
+        yield
+    except SettingsError as error:
+        st.error(f"dxspots cannot start: {error}")
+    except DatabaseDown as error:
+        refresh = settings().dashboard_refresh
+        st.error(
+            f"The database is not reachable ({error}). This page tries again every {refresh:.0f} s."
+        )
+        _wait_for_database(refresh)
+    except ParameterError as error:
+        st.warning(f"A filter in the address is not valid and was not applied: {error}")
+    except Exception:
+        log.exception("dashboard page failed")
+        st.error("Something went wrong on this page; the dashboard's log has the details.")

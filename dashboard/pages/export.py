@@ -1,0 +1,91 @@
+"""Export: pick a window and filters, see how many spots that is, download them as CSV.
+
+The rows are the catalogue's `spots` query (the API's `/v1/spots.csv` with the same
+parameters); past EXPORT_MAX rows the page gives the `dxspots export` command and the API
+URL that return the whole set instead of a file too big for a browser download.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.filters import spot_filters
+from dashboard.guard import guarded
+from dxspots.queries import fetch, plan
+from dxspots.queries.catalogue import SPOT_COLUMNS
+
+EXPORT_MAX = 100_000
+
+
+def window() -> tuple[datetime, datetime]:
+    today = datetime.now(UTC).date()
+    left, right = st.columns(2)
+    start = left.date_input("From (UTC, inclusive)", today - timedelta(days=1))
+    end = right.date_input("To (UTC, inclusive)", today)
+    since = datetime.combine(start, time(), tzinfo=UTC)
+    until = datetime.combine(end, time(), tzinfo=UTC) + timedelta(days=1)
+    return since, until
+
+
+def command(params: dict[str, Any]) -> str:
+    parts = ["dxspots export"]
+    for key, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        parts += [f"--{key.replace('_', '-')} {item}" for item in values]
+    return " ".join(parts) + " -o spots.csv"
+
+
+def spots_frame(params: dict[str, Any]) -> pd.DataFrame:
+    """The rows, as `/v1/spots.csv` would give them (newest first)."""
+    planned = plan("spots", {**params, "limit": str(EXPORT_MAX)}, csv=True)
+    with data.connection() as conn:
+        page = fetch(conn, planned)
+    return pd.DataFrame(page.items, columns=list(SPOT_COLUMNS))
+
+
+def page() -> None:
+    st.title("Export")
+    st.caption("All times UTC. Every field of docs/fields.md, one row per spot.")
+    with guarded():
+        filters = spot_filters()
+        since, until = window()
+        if since >= until:
+            st.warning("The window ends before it starts.")
+            return
+        params = {"since": since.isoformat(), "until": until.isoformat(), **filters}
+        count = data.query("spot_count", **params).items[0]["spots"]
+        st.metric("Spots in this selection", f"{count:,}")
+        if count == 0:
+            st.info("Nothing to export with this window and these filters.")
+            return
+        if count > EXPORT_MAX:
+            query = urlencode(
+                {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
+            )
+            st.warning(
+                f"That is more than {EXPORT_MAX:,} rows, too many for a download here. The "
+                "command line and the API give the whole set:"
+            )
+            st.code(command(params), language="bash")
+            st.code(f"curl -OJ 'http://127.0.0.1:8080/v1/spots.csv?{query}&limit=1000000'")
+            return
+        if st.button("Prepare the CSV", type="primary"):
+            table = spots_frame(params)
+            st.session_state["export_csv"] = table.to_csv(index=False).encode()
+            st.session_state["export_rows"] = len(table)
+        if "export_csv" in st.session_state:
+            st.download_button(
+                f"Download {st.session_state['export_rows']:,} spots (CSV)",
+                st.session_state["export_csv"],
+                file_name=f"dxspots-spots-{since:%Y%m%d}-{until:%Y%m%d}.csv",
+                mime="text/csv",
+            )
+
+
+page()

@@ -1,0 +1,118 @@
+"""Live: which bands are alive right now, from where, and the latest spots.
+
+Only the live parts (tiles, chart, table) rerun every `DXSPOTS_DASHBOARD_REFRESH` seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.filters import spot_filters
+from dashboard.guard import guarded
+from dxspots.bands import HF_BANDS, band_order
+
+# Spots in 15 minutes: under QUIET_BELOW a band reads quiet, from BUSY_FROM busy. (Comments,
+# not docstrings: Streamlit would print a bare string in a page.)
+QUIET_BELOW = 10
+BUSY_FROM = 100
+TILE_BANDS = [*HF_BANDS, "6m"]
+
+
+def level(spots: int) -> str:
+    """quiet / active / busy, as the tile's colour says."""
+    if spots < QUIET_BELOW:
+        return ":gray-background[quiet]"
+    if spots < BUSY_FROM:
+        return ":green-background[active]"
+    return ":orange-background[busy]"
+
+
+def per_band(filters: dict[str, Any], **window: Any) -> dict[str, int]:
+    """Spots per band in a window (summed over its buckets)."""
+    page = data.query("band_activity", bucket=15, **window, **filters)
+    table = data.frame(page, ["bucket", "band", "mode", "spots", "dx_calls"])
+    return {str(k): int(v) for k, v in table.groupby("band")["spots"].sum().items()}
+
+
+def tiles(filters: dict[str, Any]) -> None:
+    now = data.utc_now().replace(second=0, microsecond=0)
+    others = {k: v for k, v in filters.items() if k != "band"}
+    current = per_band(others, minutes=15)
+    before = per_band(others, minutes=15, until=(now - timedelta(minutes=15)).isoformat())
+    bands = TILE_BANDS + sorted(
+        (b for b in current if b not in TILE_BANDS and band_order(b) > band_order("6m")),
+        key=band_order,
+    )
+    st.subheader("Last 15 minutes, per band")
+    for row in range(0, len(bands), 6):
+        columns = st.columns(6)
+        for column, band in zip(columns, bands[row : row + 6], strict=False):
+            spots = current.get(band, 0)
+            with column.container(border=True):
+                st.metric(band, spots, delta=spots - before.get(band, 0), delta_color="normal")
+                st.markdown(level(spots))
+
+
+def activity(filters: dict[str, Any], hours: int, stack: str) -> None:
+    by = "band" if stack == "band" else "band_mode"
+    page = data.query("band_activity", minutes=hours * 60, bucket=5, by=by, **filters)
+    table = data.frame(page, ["bucket", "band", "mode", "spots", "dx_calls"])
+    st.subheader(f"Spots per 5 minutes, last {hours} h (UTC)")
+    if table.empty:
+        st.info("No spots in this window with these filters.")
+        return
+    table["mode"] = table["mode"].fillna("unknown")
+    charts.draw(charts.activity_chart(table, stack))
+
+
+def latest(filters: dict[str, Any]) -> None:
+    page = data.query("spots", limit=100, **filters)
+    st.subheader("Latest spots")
+    table = data.frame(page)
+    if table.empty:
+        st.info("No spots in the last day with these filters.")
+        return
+    charts.spots_table(table)
+
+
+def empty_database() -> bool:
+    summary = data.query("summary").items[0]
+    if summary["last_spot"] is not None:
+        return False
+    st.info(
+        "No spots stored yet. Start the collector to fill the database: `dxspots collect` "
+        "with `DXSPOTS_CALLSIGN` and `DXSPOTS_NODES` set (docs/collector.md), or `dxspots "
+        "up` to run everything here; `dxspots import FILE` loads saved cluster logs. This page "
+        "updates by itself once spots arrive."
+    )
+    return True
+
+
+def page() -> None:
+    st.title("Live band activity")
+    st.caption("All times UTC. Counts are spots from every connected node, after dedupe.")
+    with guarded():
+        filters = spot_filters()
+        refresh = data.settings().dashboard_refresh
+        left, right = st.columns([1, 1])
+        hours = left.select_slider("Chart window (hours)", [1, 3, 6, 12, 24], value=3)
+        stack = right.radio("Stack by", ["band", "mode"], horizontal=True)
+
+        @st.fragment(run_every=refresh)
+        def live() -> None:
+            with guarded():
+                if empty_database():
+                    return
+                tiles(filters)
+                activity(filters, int(hours), str(stack))
+                latest(filters)
+                st.caption(f"Updated {data.utc_now():%H:%M:%S} UTC, every {refresh:.0f} s.")
+
+        live()
+
+
+page()

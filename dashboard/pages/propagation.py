@@ -1,0 +1,73 @@
+"""Propagation: which paths are open now, when each band opens over the day, the sun."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.filters import CONTINENT_NAMES, spot_filters
+from dashboard.guard import guarded
+from dxspots.bands import band_order
+
+
+def paths(filters: dict[str, object]) -> None:
+    st.subheader("Open paths now: spotter's continent → DX continent")
+    minutes = st.select_slider("Window (minutes)", [15, 30, 60, 120, 360, 1440], value=30)
+    table = data.frame(data.query("paths", minutes=minutes, limit=1000, **filters))
+    if table.empty:
+        st.info("No spots with both continents known in this window.")
+        return
+    bands = sorted(table["band"].dropna().unique(), key=band_order)
+    band = st.selectbox("Band", ["all bands", *bands])
+    if band != "all bands":
+        table = table[table["band"] == band]
+    grouped = table.groupby(["spotter_continent", "dx_continent"], as_index=False)["spots"].sum()
+    grouped["heard in"] = grouped["spotter_continent"]
+    charts.draw(
+        charts.heatmap(grouped, "dx_continent", "heard in", "spots", y_sort=list(CONTINENT_NAMES))
+    )
+
+
+def hours(filters: dict[str, object]) -> None:
+    st.subheader("Band by UTC hour of day")
+    days = st.select_slider("Over the last (days)", [1, 3, 7, 14, 31], value=7)
+    table = data.frame(data.query("band_hour_heatmap", days=days, **filters))
+    if table.empty:
+        st.info("No spots in this window.")
+        return
+    order = sorted(table["band"].dropna().unique(), key=band_order)
+    charts.draw(charts.heatmap(table, "hour", "band", "spots", y_sort=order))
+
+
+def solar() -> None:
+    st.subheader("Solar and geomagnetic indices (WWV/WCY)")
+    days = st.select_slider("Reports of the last (days)", [1, 3, 7, 14, 31], value=7)
+    page = data.query("solar", days=days, limit=2000)
+    latest = page.extras.get("latest") or []
+    columns = st.columns(max(1, len(latest)))
+    for column, report in zip(columns, latest, strict=False):
+        column.metric(
+            f"{report['kind'].upper()} {report['report_time']:%Y-%m-%d %H:%M} UTC",
+            f"SFI {report['sfi'] if report['sfi'] is not None else '–'}",
+            f"A {report['a_index'] if report['a_index'] is not None else '–'}, "
+            f"K {report['k_index'] if report['k_index'] is not None else '–'}",
+            delta_color="off",
+        )
+    table = data.frame(page)
+    if table.empty:
+        st.info("No WWV or WCY reports in this window (nodes send them hourly or three-hourly).")
+        return
+    charts.draw(charts.solar_chart(table))
+
+
+def page() -> None:
+    st.title("Propagation")
+    st.caption("All times UTC.")
+    with guarded():
+        filters = spot_filters(bands=False)
+        paths(filters)
+        hours(filters)
+        solar()
+
+
+page()

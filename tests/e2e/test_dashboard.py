@@ -1,0 +1,200 @@
+"""Every dashboard page, run by Streamlit's AppTest against a real PostgreSQL seeded with spots."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dxspots.queries import fetch, plan, prepare_reader
+from tests.conftest import REPO, login_role
+from tests.e2e.apiprocess import free_port
+from tests.spotset import all_rows, make_spots, store
+
+APP = str(REPO / "dashboard" / "app.py")
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def spots_dsn(db_dsn: str) -> str:
+    store(db_dsn, make_spots(NOW))
+    with psycopg.connect(db_dsn, autocommit=True) as admin:
+        admin.execute(
+            "INSERT INTO node_status (node, host, port, software, logged_in, lines, spots,"
+            " reconnects, updated_at) VALUES ('rbn', '127.0.0.1', 7000, 'DXSpider', true,"
+            " 1200, 1000, 2, now())"
+        )
+        admin.execute(
+            "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
+            " a_index, k_index) VALUES ('wwv', %s, 'W0MU', now(), 'raw', 152, 8, 2)",
+            (NOW - timedelta(hours=2),),
+        )
+    return db_dsn
+
+
+def app(dsn: str, monkeypatch: pytest.MonkeyPatch, **params: Any) -> AppTest:
+    """The dashboard against `dsn`, fresh caches, the address's query string set."""
+    for name in ("DXSPOTS_DATABASE_URL", "DXSPOTS_READ_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DXSPOTS_READ_DATABASE_URL", dsn)
+    monkeypatch.setenv("DXSPOTS_DASHBOARD_REFRESH", "10")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+@pytest.fixture
+def reader(spots_dsn: str) -> Iterator[str]:
+    with login_role(spots_dsn, "dxspots_reader") as dsn:
+        yield dsn
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def table(at: AppTest, index: int = 0) -> pd.DataFrame:
+    return at.dataframe[index].value
+
+
+def test_live_counts_bands_and_lists_the_latest_spots(
+    reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch).run()
+    no_errors(at)
+    assert at.title[0].value == "Live band activity"
+    assert any("UTC" in caption.value for caption in at.caption)
+    rows = all_rows(spots_dsn)
+    recent = Counter(r["band"] for r in rows if r["spot_time"] >= NOW - timedelta(minutes=16))
+    tiles = {metric.label: int(metric.value) for metric in at.metric}
+    assert set(tiles) >= {"160m", "80m", "40m", "20m", "15m", "10m", "6m"}
+    for band, count in tiles.items():  # the window ends when the page ran: a minute's slack
+        assert recent.get(band, 0) - 3 <= count <= recent.get(band, 0), band
+    latest = table(at)
+    assert len(latest) == 100
+    assert list(latest["dx_call"][:5]) == [r["dx_call"] for r in rows[:5]]
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_filters_from_the_address_and_the_sidebar_change_what_is_shown(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch, band="20m", spotter_continent="EU").run()
+    no_errors(at)
+    shown = table(at)
+    assert len(shown) > 0
+    assert set(shown["band"]) == {"20m"} and set(shown["spotter_continent"]) == {"EU"}
+    at.sidebar.multiselect(key="filter_band").set_value(["40m", "15m"]).run()
+    no_errors(at)
+    assert set(table(at)["band"]) <= {"40m", "15m"} and len(table(at)) > 0
+    assert at.query_params["band"] == ["40m", "15m"]  # bookmarkable
+    at.sidebar.radio(key="filter_skimmer").set_value("humans only").run()
+    assert not table(at)["is_skimmer"].any()
+    assert at.query_params["skimmer"] == "false"
+
+
+def test_a_bad_filter_in_the_address_is_reported_and_dropped(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch, band="21m").run()
+    no_errors(at)
+    assert any("21m" in w.value for w in at.sidebar.warning)
+    assert len(table(at)) == 100
+
+
+def test_an_empty_database_explains_what_to_start(
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(db_dsn, monkeypatch).run()
+    no_errors(at)
+    assert any("dxspots collect" in info.value for info in at.info)
+    assert not at.dataframe and not at.metric
+    for page in ("pages/collector.py", "pages/export.py"):
+        at.switch_page(page).run()
+        no_errors(at)
+
+
+def test_a_database_that_is_down_is_one_message_on_every_page(
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"port": str(free_port())}
+    dead = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    at = app(dead, monkeypatch)
+    for page in (None, "pages/propagation.py", "pages/dx.py", "pages/collector.py",
+                 "pages/export.py"):  # fmt: skip
+        if page:
+            at.switch_page(page)
+        at.run()
+        assert not at.exception
+        assert len(at.error) == 1 and "not reachable" in at.error[0].value, page
+        assert "Traceback" not in at.error[0].value
+
+
+def test_propagation_paths_hours_and_solar(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(reader, monkeypatch)
+    at.switch_page("pages/propagation.py").run()
+    no_errors(at)
+    assert len(at.get("vega_lite_chart")) == 3  # paths, band x hour, solar
+    solar = {metric.label: metric.value for metric in at.metric}
+    assert any(label.startswith("WWV") and value == "SFI 152" for label, value in solar.items())
+
+
+def test_dx_tops_and_a_callsign(
+    reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch)
+    at.switch_page("pages/dx.py").run()
+    no_errors(at)
+    hours = [r for r in all_rows(spots_dsn) if r["spot_time"] >= NOW - timedelta(hours=6)]
+    calls = table(at)
+    top = Counter(r["dx_call"] for r in hours).most_common(1)[0]
+    assert (calls["dx_call"].iloc[0], calls["spots"].iloc[0]) == top
+    at.text_input[0].set_value("vp8pj").run()
+    no_errors(at)
+    mine = [r for r in all_rows(spots_dsn) if r["dx_call"] == "VP8PJ"]
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Spots"] == str(len(mine))
+    assert metrics["First seen (UTC)"] == f"{min(r['spot_time'] for r in mine):%Y-%m-%d %H:%M}"
+    assert at.query_params["dx_call"] == "VP8PJ"
+
+
+def test_collector_lists_nodes(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(reader, monkeypatch)
+    at.switch_page("pages/collector.py").run()
+    no_errors(at)
+    nodes = table(at)
+    assert list(nodes["node"]) == ["rbn"] and list(nodes["state"]) == ["logged in"]
+    assert at.metric[0].value == "1 of 1"
+
+
+def test_export_counts_first_and_downloads_the_catalogue_rows(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch, band="20m")
+    at.switch_page("pages/export.py").run()
+    no_errors(at)
+    since = datetime.combine(NOW.date() - timedelta(days=1), datetime.min.time(), UTC)
+    params = {"since": since.isoformat(), "until": (since + timedelta(days=2)).isoformat(),
+              "band": "20m", "limit": "100000"}  # fmt: skip
+    with psycopg.connect(reader, autocommit=True) as conn:
+        prepare_reader(conn, 10)
+        expected = fetch(conn, plan("spots", params, csv=True)).items
+    assert at.metric[0].value == f"{len(expected):,}"
+    at.button[0].click().run()
+    no_errors(at)
+    exported = pd.read_csv(io.BytesIO(at.session_state["export_csv"]))
+    assert list(exported["id"]) == [row["id"] for row in expected]
+    assert set(exported["band"]) == {"20m"}
+    assert len(at.get("download_button")) == 1

@@ -1,0 +1,118 @@
+"""The dashboard in a real browser: `dxspots dashboard` on 127.0.0.1, headless Chromium.
+
+Each page is opened, its charts are waited for, no error or exception element may show, and
+a screenshot is saved (into DXSPOTS_TEST_SCREENSHOTS when set: `make screenshots` refreshes
+docs/screenshots/ that way). Chromium is Debian's (`make test` installs it); Playwright's
+client drives it, no browser download.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.conftest import REPO, login_role
+from tests.e2e.apiprocess import free_port
+from tests.spotset import make_spots, store
+
+PAGES = [  # path, title, charts to wait for
+    ("", "Live band activity", 1),
+    ("propagation", "Propagation", 3),
+    ("dx", "DX", 1),
+    ("collector", "Collector", 0),
+    ("export", "Export", 0),
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = os.environ.get("DXSPOTS_TEST_CHROMIUM", "/usr/bin/chromium")
+    assert Path(path).is_file(), f"no Chromium at {path}: `make test` installs Debian's"
+    return path
+
+
+@pytest.fixture
+def dashboard(db_dsn: str, tmp_path: Path) -> Iterator[str]:
+    store(db_dsn, make_spots(datetime.now(UTC)))
+    with psycopg.connect(db_dsn, autocommit=True) as admin:
+        admin.execute(
+            "INSERT INTO node_status (node, host, port, software, logged_in, updated_at)"
+            " VALUES ('rbn', '127.0.0.1', 7000, 'DXSpider', true, now())"
+        )
+        admin.execute(
+            "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
+            " a_index, k_index) SELECT 'wwv', now() - make_interval(hours => h), 'W0MU', now(),"
+            " 'raw', 140 + h, 5 + h % 4, 1 + h % 3 FROM generate_series(1, 24, 3) AS h"
+        )
+    port = free_port()
+    with login_role(db_dsn, "dxspots_reader") as reader:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
+        env |= {"DXSPOTS_READ_DATABASE_URL": reader, "DXSPOTS_DASHBOARD_REFRESH": "10"}
+        log = (tmp_path / "dashboard.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dxspots.cli", "dashboard", "--port", str(port)],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    url = f"http://127.0.0.1:{port}/_stcore/health"
+                    with urllib.request.urlopen(url, timeout=2):
+                        break
+                except OSError:
+                    assert process.poll() is None, (tmp_path / "dashboard.log").read_text()
+                    assert time.monotonic() < deadline, "the dashboard did not start"
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(20)
+            log.close()
+
+
+def assert_page_is_whole(page: Page, title: str, charts: int) -> None:
+    page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+    if charts:
+        page.wait_for_function(
+            f'document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'
+            f' [data-testid="stVegaLiteChart"] svg\').length >= {charts}',
+            timeout=30_000,
+        )
+    page.wait_for_timeout(500)  # let the last elements settle
+    assert page.locator('[data-testid="stException"]').count() == 0
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert "Traceback" not in page.content()
+
+
+def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path: Path) -> None:
+    shots = Path(os.environ.get("DXSPOTS_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            for path, title, charts in PAGES:
+                page.goto(f"{dashboard}/{path}")
+                assert_page_is_whole(page, title, charts)
+                page.screenshot(path=str(shots / f"{path or 'live'}.png"), full_page=True)
+            # A bookmarked view: the filters come back from the address.
+            page.goto(f"{dashboard}/?band=20m&spotter_continent=EU")
+            assert_page_is_whole(page, "Live band activity", 1)
+            assert page.get_by_text("20m").first.is_visible()
+        finally:
+            browser.close()
+    assert all((shots / f"{path or 'live'}.png").stat().st_size > 10_000 for path, _, _ in PAGES)
