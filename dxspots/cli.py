@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,14 @@ def _utc(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+EXPORT_LISTS = (
+    "band", "mode", "dx_call", "dx_prefix", "dx_entity", "dx_continent", "spotter",
+    "spotter_continent", "node",
+)  # fmt: skip
+"""The list filters `dxspots export` takes, named as the API's parameters."""
+EXPORT_STATEMENT_TIMEOUT_S = 3600.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,11 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--node", help="node name to record (default: the file name)")
 
-    p = sub.add_parser("export", help="write stored spots as CSV or JSON lines")
-    p.add_argument("--since", type=_utc, help="from this time (default: 24 hours ago)")
-    p.add_argument("--until", type=_utc, help="up to this time, exclusive (default: now)")
-    p.add_argument("--band", action="append", default=[], help="only this band (repeatable)")
-    p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    p = sub.add_parser("export", help="write stored spots as CSV, Parquet or JSON lines")
+    p.add_argument("--since", help="from this time, ISO 8601 (default: 24 hours ago)")
+    p.add_argument("--until", help="up to this time, exclusive (default: now)")
+    p.add_argument("--days", help="the last N days before --until (instead of --since)")
+    for name in EXPORT_LISTS:
+        p.add_argument(
+            f"--{name.replace('_', '-')}", action="append", default=[],
+            help="as the API's parameter (docs/api.md); repeatable or comma-separated",
+        )  # fmt: skip
+    p.add_argument("--skimmer", choices=("true", "false"), help="skimmer or human spots only")
+    p.add_argument(
+        "--format", choices=("csv", "parquet", "jsonl"),
+        help="default: from the output file's suffix (.parquet, .jsonl), else csv",
+    )  # fmt: skip
     p.add_argument("-o", "--output", default="-", help="a file, or - for standard output")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
@@ -172,19 +189,34 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write spots of a time window (and bands) as CSV or JSON lines."""
-    from dxspots.db.export import ExportError, SpotFilter, export_csv, export_jsonl
+    """Write the spots a window and filters select as CSV, Parquet or JSON lines."""
+    from tqdm import tqdm
 
-    until = args.until or datetime.now(UTC)
-    spots = SpotFilter(args.since or until - timedelta(days=1), until, tuple(args.band))
-    write = export_csv if args.format == "csv" else export_jsonl
+    from dxspots.db.export import ExportError, export_spots
+    from dxspots.queries import ParameterError, all_spots, fetch, prepare_reader
+
+    raw = {name: getattr(args, name) for name in ("since", "until", "days", "skimmer")}
+    raw |= {name: getattr(args, name) for name in EXPORT_LISTS}
+    try:
+        statement, count = all_spots(raw)
+    except ParameterError as error:
+        raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
+    fmt = args.format or next(
+        (f for f in ("parquet", "jsonl") if str(args.output).endswith(f".{f}")), "csv"
+    )
     with writer_dsn(settings) as dsn, connect(settings.read_database_url or dsn) as conn:
+        conn.autocommit = True
+        prepare_reader(conn, EXPORT_STATEMENT_TIMEOUT_S)
+        total = fetch(conn, count).items[0]["spots"]
         out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        bar = tqdm(total=total, unit=" spots", desc="export", file=sys.stderr,
+                   disable=total < 10_000 or not sys.stderr.isatty())  # fmt: skip
         try:
-            rows = write(conn, spots, out)
+            rows = export_spots(conn, statement, out, fmt, bar.update)
         except ExportError as error:
             raise CommandError(str(error)) from None
         finally:
+            bar.close()
             if out is not sys.stdout.buffer:
                 out.close()
     print(f"exported {rows} spots", file=sys.stderr)

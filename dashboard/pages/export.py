@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +16,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.links import api_csv_url, export_command
 from dxspots.queries import fetch, plan
 from dxspots.queries.catalogue import SPOT_COLUMNS
 
@@ -31,14 +31,6 @@ def window() -> tuple[datetime, datetime]:
     since = datetime.combine(start, time(), tzinfo=UTC)
     until = datetime.combine(end, time(), tzinfo=UTC) + timedelta(days=1)
     return since, until
-
-
-def command(params: dict[str, Any]) -> str:
-    parts = ["dxspots export"]
-    for key, value in params.items():
-        values = value if isinstance(value, list) else [value]
-        parts += [f"--{key.replace('_', '-')} {item}" for item in values]
-    return " ".join(parts) + " -o spots.csv"
 
 
 def spots_frame(params: dict[str, Any]) -> pd.DataFrame:
@@ -65,15 +57,12 @@ def page() -> None:
             st.info("Nothing to export with this window and these filters.")
             return
         if count > EXPORT_MAX:
-            query = urlencode(
-                {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
-            )
             st.warning(
                 f"That is more than {EXPORT_MAX:,} rows, too many for a download here. The "
                 "command line and the API give the whole set:"
             )
-            st.code(command(params), language="bash")
-            st.code(f"curl -OJ 'http://127.0.0.1:8080/v1/spots.csv?{query}&limit=1000000'")
+            st.code(export_command(params), language="bash")
+            st.code(f"curl -OJ '{api_csv_url(params)}'", language="bash")
             return
         if st.button("Prepare the CSV", type="primary"):
             table = spots_frame(params)

@@ -1,84 +1,105 @@
-"""Spots out of the database as CSV (streamed by PostgreSQL's COPY) or JSON lines.
+"""Spots out of the database for analysts: CSV, Parquet or JSON lines, any size.
 
-This is the plain export of stored rows by time window and band, for `dxspots export`.
+`dxspots export` takes the filters of the API's `/v1/spots` (the catalogue's `all_spots`),
+reads the rows with a server-side cursor in chunks, and writes each chunk as it comes, so
+a year of spots never sits in memory: CSV and Parquet through pandas (Parquet with a fixed
+schema from the row type, via pyarrow), JSON lines directly. pandas and pyarrow come with the
+`dashboard` extra; without them only JSON lines is possible.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any, get_type_hints
 
 import psycopg
-from psycopg import sql
+from psycopg.rows import dict_row
 
-from dxspots.spot import Spot
+from dxspots.queries import Statement
+from dxspots.queries.rows import SpotRow
 
-COLUMNS: tuple[str, ...] = Spot._fields
-"""Exported columns, in order: every field of a spot (docs/fields.md)."""
-_COLUMN_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in COLUMNS)
+CHUNK_ROWS = 50_000
+FORMATS = ("csv", "parquet", "jsonl")
+COLUMNS: tuple[str, ...] = tuple(get_type_hints(SpotRow))
+"""Exported columns, in order: `id` and every field of a spot (docs/fields.md)."""
 
 
 class ExportError(ValueError):
-    """The export was asked for something impossible; the message says what."""
+    """The export cannot be made as asked; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class SpotFilter:
-    """Which spots to export: `since` <= spot_time < `until`, optionally some bands."""
-
-    since: datetime
-    until: datetime
-    bands: Sequence[str] = ()
-
-    def where(self) -> sql.Composed:
-        """The WHERE clause, values inlined as literals (COPY takes no bound parameters)."""
-        if self.since >= self.until:
-            raise ExportError(f"--since ({self.since}) must be before --until ({self.until})")
-        clause = sql.SQL("spot_time >= {} AND spot_time < {}").format(
-            sql.Literal(self.since), sql.Literal(self.until)
-        )
-        if self.bands:
-            clause = sql.SQL("{} AND band = ANY({})").format(clause, sql.Literal(list(self.bands)))
-        return clause
+def _chunks(conn: psycopg.Connection[Any], statement: Statement) -> Iterator[list[dict[str, Any]]]:
+    with conn.transaction(), conn.cursor(name="dxspots_export", row_factory=dict_row) as cur:
+        cur.itersize = CHUNK_ROWS
+        cur.execute(statement.sql, statement.values)
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            yield rows
 
 
-def _query(spots: SpotFilter) -> sql.Composed:
-    return sql.SQL("SELECT {} FROM spots WHERE {} ORDER BY spot_time, dx_call, spotter").format(
-        _COLUMN_LIST, spots.where()
-    )
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
 
 
-def export_csv(
-    conn: psycopg.Connection[tuple[object, ...]], spots: SpotFilter, out: IO[bytes]
+def _arrow_schema() -> Any:
+    import pyarrow as pa
+
+    kinds = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_(),
+             datetime: pa.timestamp("us", tz="UTC")}  # fmt: skip
+    fields = []
+    for name, hint in get_type_hints(SpotRow).items():
+        base = next(k for k in kinds if hint is k or k in getattr(hint, "__args__", ()))
+        fields.append(pa.field(name, kinds[base], nullable=hint is not base))
+    return pa.schema(fields)
+
+
+def export_spots(
+    conn: psycopg.Connection[Any],
+    statement: Statement,
+    out: IO[bytes],
+    fmt: str,
+    progress: Callable[[int], object] = lambda rows: None,
 ) -> int:
-    """Write the spots as CSV with a header, straight from COPY; return the rows written."""
-    with conn.cursor() as cur:
-        cur.execute("SET TIME ZONE 'UTC'")
-        statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(_query(spots))
-        with cur.copy(statement) as copy:
-            for chunk in copy:
-                out.write(chunk)
-        return max(cur.rowcount, 0)
-
-
-def export_jsonl(
-    conn: psycopg.Connection[tuple[object, ...]], spots: SpotFilter, out: IO[bytes]
-) -> int:
-    """Write one JSON object per spot (times ISO 8601 UTC); return the rows written."""
+    """Write every row of `statement` to `out` as `fmt`; return how many were written."""
+    if fmt not in FORMATS:
+        raise ExportError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    try:
+        if fmt != "jsonl":
+            import pandas as pd
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+    except ImportError:
+        raise ExportError(
+            f"{fmt} needs pandas and pyarrow: pip install 'dxspots[dashboard]' (or use "
+            "--format jsonl)"
+        ) from None
     rows = 0
-    with conn.transaction(), conn.cursor(name="dxspots_export") as cur:
-        cur.itersize = 5000
-        cur.execute(_query(spots))
-        for row in cur:
-            record = {
-                name: value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-                if isinstance(value, datetime)
-                else value
-                for name, value in zip(COLUMNS, row, strict=True)
-            }
-            out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-            rows += 1
+    writer = None
+    try:
+        for chunk in _chunks(conn, statement):
+            if fmt == "jsonl":
+                for row in chunk:
+                    record = {key: _iso(value) for key, value in row.items()}
+                    out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+            else:
+                frame = pd.DataFrame(chunk, columns=list(COLUMNS))
+                if fmt == "csv":
+                    frame.to_csv(out, header=rows == 0, index=False)
+                else:
+                    schema = _arrow_schema()
+                    if writer is None:
+                        writer = pq.ParquetWriter(out, schema, compression="zstd")
+                    writer.write_table(pa.Table.from_pandas(frame, schema, preserve_index=False))
+            rows += len(chunk)
+            progress(len(chunk))
+        if rows == 0 and fmt == "csv":
+            out.write((",".join(COLUMNS) + "\n").encode())
+        if rows == 0 and fmt == "parquet":
+            pq.write_table(_arrow_schema().empty_table(), out)
+    finally:
+        if writer is not None:
+            writer.close()
     return rows

@@ -11,6 +11,7 @@ from dxspots.queries.catalogue import (
     Plan,
     Query,
     Statement,
+    all_spots,
     new_spots,
     plan,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Statement",
     "acopy_csv",
     "afetch",
+    "all_spots",
     "aprepare_reader",
     "copy_csv",
     "fetch",

@@ -421,6 +421,25 @@ def new_spots(after_id: int, limit: int, filters: SpotFilters | None = None) -> 
     return Statement(statement, values)
 
 
+def all_spots(raw: Mapping[str, Any], *, now: datetime | None = None) -> tuple[Statement, Plan]:
+    """Every spot the filters and window select, oldest first, no row cap (`dxspots export`).
+
+    Takes the parameters of `spots` but `limit` and `cursor`; returns the statement and the
+    `spot_count` plan that says how many rows it will give. `ParameterError` as `plan`.
+    """
+    for name in ("limit", "cursor"):
+        if raw.get(name) is not None:
+            raise ParameterError(name, "an export has every row: no limit or cursor")
+    params = read_params(SpotCountParams, raw)
+    values: dict[str, Any] = {}
+    span = resolve_window(params, now or datetime.now(UTC), timedelta(days=1), None, "export")
+    statement = sql.SQL("SELECT {} FROM spots {} ORDER BY spot_time, id").format(
+        _SPOT_LIST, where(spot_conditions(params, span, values))
+    )
+    fixed = {**raw, "since": span.since, "until": span.until}
+    return Statement(statement, values), plan("spot_count", fixed, now=now)
+
+
 def plan(
     name: str, raw: Mapping[str, Any], *, now: datetime | None = None, csv: bool = False
 ) -> Plan:

@@ -198,3 +198,25 @@ def test_export_counts_first_and_downloads_the_catalogue_rows(
     assert list(exported["id"]) == [row["id"] for row in expected]
     assert set(exported["band"]) == {"20m"}
     assert len(at.get("download_button")) == 1
+
+
+def test_the_export_command_and_url_are_the_same_selection() -> None:
+    import shlex
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboard.links import api_csv_url, export_command
+    from dxspots.cli import build_parser
+
+    params = {"since": "2026-11-01T00:00:00+00:00", "until": "2026-11-27T00:00:00+00:00",
+              "band": ["20m", "40m"], "spotter_continent": ["EU"], "skimmer": "false",
+              "dx_prefix": "VP8"}  # fmt: skip
+    args = build_parser().parse_args(shlex.split(export_command(params))[1:])
+    assert (args.since, args.band, args.spotter_continent, args.skimmer, args.dx_prefix) == (
+        params["since"],
+        ["20m", "40m"],
+        ["EU"],
+        "false",
+        ["VP8"],
+    )
+    query = parse_qs(urlsplit(api_csv_url(params)).query)
+    assert query["band"] == ["20m,40m"] and query["limit"] == ["1000000"]

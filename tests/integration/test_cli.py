@@ -11,6 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import psycopg
 import pytest
 
@@ -275,10 +276,16 @@ def test_export_csv_and_jsonl_by_window_and_band(
     assert "exported 3 spots" in result.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["dx_call"] for r in rows] == ["UA0ZZZ", "CS3B", "HC2AO"]  # by spot time
-    assert rows[1]["spot_time"] == "2026-11-27 09:13:00+00" and rows[1]["band"] == "20m"
-    assert set(rows[0]) == set(
+    assert rows[1]["spot_time"] == "2026-11-27 09:13:00+00:00" and rows[1]["band"] == "20m"
+    assert set(rows[0]) - {"id"} == set(
         json.loads(run("parse", stdin=LOG, env=cty_env).stdout.splitlines()[-1])
     ) - {"line", "kind"}
+    parquet = tmp_path / "spots.parquet"
+    assert run("export", *window, "--band", "15m", "-o", str(parquet), env=env).returncode == 0
+    table = pd.read_parquet(parquet)
+    assert list(table["dx_call"]) == ["HC2AO"]
+    assert str(table["spot_time"].dtype) == "datetime64[us, UTC]"
+    assert list(table.columns) == list(rows[0])
     jsonl = run("export", *window, "--band", "15m", "--format", "jsonl", env=env)
     (row,) = [json.loads(line) for line in jsonl.stdout.splitlines()]
     assert (row["dx_call"], row["spot_time"], row["band"]) == (
@@ -289,8 +296,10 @@ def test_export_csv_and_jsonl_by_window_and_band(
     empty = run(
         "export", "--since", "2020-01-01T00:00:00Z", "--until", "2020-01-02T00:00:00Z", env=env
     )
-    assert empty.stdout.splitlines()[0].startswith("spot_time,freq_khz,dx_call")
+    assert empty.stdout.splitlines()[0].startswith("id,spot_time,freq_khz,dx_call")
     assert "exported 0 spots" in empty.stderr
+    bad = run("export", "--band", "21m", env=env)
+    assert bad.returncode == 1 and "--band: unknown band '21m'" in bad.stderr
 
 
 def test_export_refuses_an_empty_window(db_dsn: str) -> None:
@@ -298,4 +307,6 @@ def test_export_refuses_an_empty_window(db_dsn: str) -> None:
         "export", "--since", "2026-11-27T10:00:00Z", "--until", "2026-11-27T09:00:00Z",
         env={"DXSPOTS_DATABASE_URL": db_dsn},
     )  # fmt: skip
-    assert result.returncode == 1 and "must be before" in result.stderr
+    assert (
+        result.returncode == 1 and "--since: the window must end after it starts" in result.stderr
+    )
