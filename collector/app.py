@@ -11,8 +11,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -21,7 +25,7 @@ from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
 from collector.session import NodeSession
 from collector.spool import Spool
-from dxspots.db.nodestatus import NodeStatusRow, write_node_status
+from dxspots.db.nodestatus import CollectorStatusRow, NodeStatusRow, write_node_status
 from dxspots.enrich import Enricher
 from dxspots.settings import NodeConfig
 
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 SUMMARY_SECONDS = 60.0
 STATUS_SECONDS = 10.0
 """How often the node status rows are written."""
+RATE_WINDOW_S = 60.0
+"""Lines per minute are counted over about this long."""
 
 
 class CollectorConfigError(ValueError):
@@ -49,8 +55,13 @@ class Collector:
     metrics_address: tuple[str, int] | None = None
     """Where to serve /healthz and /metrics; None: not served."""
     sessions: list[NodeSession] = field(default_factory=list)
+    name: str = field(default_factory=socket.gethostname)
+    """This collector's name in `collector_status` (the host name)."""
     pipeline: Pipeline = field(init=False)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _line_samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
+    _started: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         if not self.nodes:
@@ -113,6 +124,27 @@ class Collector:
             await health.stop()
         self._log_summary()
 
+    def _lines_per_minute(self, node: str, lines: int) -> float | None:
+        """The node's line rate since the sample about a minute ago (None at first)."""
+        now = time.monotonic()
+        # The first rate counts from the collector's start, when the node had sent nothing.
+        samples = self._line_samples.setdefault(node, deque([(self._started, 0)]))
+        samples.append((now, lines))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW_S:
+            samples.popleft()
+        then, before = samples[0]
+        if now - then < 1:
+            return None
+        return round((lines - before) * 60 / (now - then), 1)
+
+    def collector_row(self) -> CollectorStatusRow:
+        """This collector's own state: spool, queue, totals."""
+        stats = self.pipeline.stats
+        return CollectorStatusRow(
+            self.name, self.started_at, self.spool.size, self.pipeline.queue.qsize(),
+            stats.lines, stats.lost_lines,
+        )  # fmt: skip
+
     def status_rows(self) -> list[NodeStatusRow]:
         """Each node's state, with the pipeline's spot and reject counts."""
         stats = self.pipeline.stats
@@ -131,6 +163,7 @@ class Collector:
                 s.status.overflows,
                 s.status.reconnects,
                 s.status.last_error,
+                self._lines_per_minute(s.node.name, s.status.lines),
             )
             for s in self.sessions
         ]
@@ -139,7 +172,7 @@ class Collector:
         """Write the node status rows; a database that is away is logged, not raised."""
         try:
             with self.connect() as conn:
-                write_node_status(conn, self.status_rows())
+                write_node_status(conn, self.status_rows(), self.collector_row())
         except psycopg.Error as error:
             log.warning("node status not written: %s", error)
 

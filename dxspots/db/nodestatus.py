@@ -25,32 +25,62 @@ class NodeStatusRow:
     overflows: int
     reconnects: int
     last_error: str | None
+    lines_per_minute: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorStatusRow:
+    """One collector process as the `collector_status` table keeps it."""
+
+    collector: str
+    started_at: datetime
+    spool_bytes: int
+    queue_lines: int
+    lines: int
+    lost_lines: int
 
 
 _UPSERT = (
     "INSERT INTO node_status (node, host, port, software, logged_in, connected_since,"
-    " last_line_at, lines, spots, rejects, overflows, reconnects, last_error, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+    " last_line_at, lines, spots, rejects, overflows, reconnects, last_error,"
+    " lines_per_minute, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
     " ON CONFLICT (node) DO UPDATE SET host = excluded.host, port = excluded.port,"
     " software = excluded.software, logged_in = excluded.logged_in,"
     " connected_since = excluded.connected_since, last_line_at = excluded.last_line_at,"
     " lines = excluded.lines, spots = excluded.spots, rejects = excluded.rejects,"
     " overflows = excluded.overflows, reconnects = excluded.reconnects,"
-    " last_error = excluded.last_error, updated_at = now()"
+    " last_error = excluded.last_error, lines_per_minute = excluded.lines_per_minute,"
+    " updated_at = now()"
+)
+_UPSERT_COLLECTOR = (
+    "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines, lines,"
+    " lost_lines, updated_at) VALUES (%s, %s, %s, %s, %s, %s, now())"
+    " ON CONFLICT (collector) DO UPDATE SET started_at = excluded.started_at,"
+    " spool_bytes = excluded.spool_bytes, queue_lines = excluded.queue_lines,"
+    " lines = excluded.lines, lost_lines = excluded.lost_lines, updated_at = now()"
 )
 
 
 def write_node_status(
-    conn: psycopg.Connection[tuple[object, ...]], rows: list[NodeStatusRow]
+    conn: psycopg.Connection[tuple[object, ...]],
+    rows: list[NodeStatusRow],
+    collector: CollectorStatusRow | None = None,
 ) -> None:
-    """Upsert the rows in one transaction."""
+    """Upsert the rows (and the collector's own) in one transaction."""
     with conn.transaction(), conn.cursor() as cur:
+        if collector is not None:
+            c = collector
+            cur.execute(
+                _UPSERT_COLLECTOR,
+                (c.collector, c.started_at, c.spool_bytes, c.queue_lines, c.lines, c.lost_lines),
+            )
         cur.executemany(
             _UPSERT,
             [
                 (r.node, r.host, r.port, r.software, r.logged_in, r.connected_since,
                  r.last_line_at, r.lines, r.spots, r.rejects, r.overflows, r.reconnects,
-                 r.last_error)
+                 r.last_error, r.lines_per_minute)
                 for r in rows
             ],
         )  # fmt: skip

@@ -312,7 +312,11 @@ def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
 def _nodes(p: NodesParams, now: datetime, fetch: int) -> Built:
     columns = sql.SQL(", ").join(sql.Identifier(n) for n in rows.NodeRow.__annotations__)
     statement = sql.SQL("SELECT {} FROM node_status ORDER BY node LIMIT %(fetch)s").format(columns)
-    return Statement(statement, {"fetch": fetch}), {}, True
+    collectors = sql.SQL("SELECT {} FROM collector_status ORDER BY collector").format(
+        sql.SQL(", ").join(sql.Identifier(n) for n in rows.CollectorRow.__annotations__)
+    )
+    extras = {"collectors": Statement(collectors, {})}
+    return Statement(statement, {"fetch": fetch}), extras, True
 
 
 def _solar(p: SolarParams, now: datetime, fetch: int) -> Built:
@@ -391,7 +395,9 @@ CATALOGUE: dict[str, Query] = {
                        "modes": (rows.CountRow, False),
                        "spotter_continents": (rows.CountRow, False)}),
         _query("nodes", NodesParams, rows.NodeRow, _nodes,
-               doc="The collector's nodes: connected, logged in, last line, counts."),
+               doc="The collector's nodes: connected, logged in, last line, counts, lines per "
+               "minute; and each collector's spool and queue as `collectors`.",
+               extras={"collectors": (rows.CollectorRow, False)}),
         _query("solar", SolarParams, rows.SolarRow, _solar,
                doc="WWV and WCY reports in the window (default the last day, at most 31), "
                "newest first, and the `latest` of each kind.",

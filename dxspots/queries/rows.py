@@ -147,6 +147,19 @@ class NodeRow(TypedDict):
     overflows: int
     reconnects: int
     last_error: str | None
+    lines_per_minute: float | None
+    updated_at: datetime
+
+
+class CollectorRow(TypedDict):
+    """One collector process (table `collector_status`)."""
+
+    collector: str
+    started_at: datetime
+    spool_bytes: int
+    queue_lines: int
+    lines: int
+    lost_lines: int
     updated_at: datetime
 
 

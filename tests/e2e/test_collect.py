@@ -151,7 +151,14 @@ def test_two_nodes_every_spot_once_and_sigterm_flushes(
             "SELECT node, software, lines, spots, reconnects FROM node_status ORDER BY node"
         ).fetchall()
         per_node = dict(conn.execute("SELECT node, count(*) FROM spots GROUP BY node").fetchall())
+        collectors = conn.execute(
+            "SELECT collector, lines, lost_lines, spool_bytes FROM collector_status"
+        ).fetchall()
+        rates = conn.execute("SELECT lines_per_minute FROM node_status").fetchall()
     assert [(row[0], row[1]) for row in status] == [("sim0", "dxspider"), ("sim1", "dxspider")]
+    (collector,) = collectors
+    assert collector[1] == sum(row[2] for row in status) and collector[2:] == (0, 0)
+    assert len(rates) == 2 and all(rate > 0 for (rate,) in rates)
     for node_name, _, lines, spots, reconnects in status:
         # every spot a node sent counts for it, stored or a duplicate of the other node's
         assert lines > 400 and spots >= per_node.get(node_name, 0) and reconnects == 0

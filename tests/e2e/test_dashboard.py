@@ -29,8 +29,12 @@ def spots_dsn(db_dsn: str) -> str:
     with psycopg.connect(db_dsn, autocommit=True) as admin:
         admin.execute(
             "INSERT INTO node_status (node, host, port, software, logged_in, lines, spots,"
-            " reconnects, updated_at) VALUES ('rbn', '127.0.0.1', 7000, 'DXSpider', true,"
-            " 1200, 1000, 2, now())"
+            " reconnects, lines_per_minute, updated_at) VALUES ('rbn', '127.0.0.1', 7000,"
+            " 'DXSpider', true, 1200, 1000, 2, 42.5, now())"
+        )
+        admin.execute(
+            "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines)"
+            " VALUES ('ham-server', now() - '1h'::interval, 2500000, 12)"
         )
         admin.execute(
             "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
@@ -176,7 +180,12 @@ def test_collector_lists_nodes(reader: str, monkeypatch: pytest.MonkeyPatch) -> 
     no_errors(at)
     nodes = table(at)
     assert list(nodes["node"]) == ["rbn"] and list(nodes["state"]) == ["logged in"]
+    assert list(nodes["lines_per_minute"]) == [42.5]
     assert at.metric[0].value == "1 of 1"
+    collectors = table(at, 1)
+    assert list(collectors["collector"]) == ["ham-server"]
+    assert list(collectors["spool"]) == ["2.5 MB"]
+    assert any("spool is not empty" in warning.value for warning in at.warning)
 
 
 def test_export_counts_first_and_downloads_the_catalogue_rows(
