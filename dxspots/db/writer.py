@@ -1,8 +1,9 @@
 """The one write path: batches of records into PostgreSQL.
 
 Spots go in with binary COPY into a session temp table, then one `INSERT ... SELECT ... ON
-CONFLICT DO NOTHING` into `spots`, so a batch of spots costs two statements however large it
-is (plus one per month not seen before, and the staging table once per connection), and
+CONFLICT DO NOTHING` into `spots` (which also adds the new ones to the hourly counts in
+`spot_hours`), so a batch of spots costs two statements however large it is (plus one per
+month not seen before, and the staging table once per connection), and
 duplicates (the same spot from another node, or back-filled again) are dropped by the
 database, which counts them. A writer made with `notify=True` (the collector's) also sends
 `NOTIFY dxspots_spots` in a batch that stored new spots, delivered when it commits: the API's
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import psycopg
 from psycopg import sql
@@ -44,8 +46,18 @@ _STAGING_TYPES = (
     " ORDER BY attnum"
 )
 _INSERT_SPOTS = sql.SQL(
-    "INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in ON CONFLICT DO NOTHING"
+    "WITH new AS (INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in"
+    "   ON CONFLICT DO NOTHING"
+    "   RETURNING spot_time, band, mode, spotter_continent, dx_continent, is_skimmer),"
+    " hours AS (INSERT INTO spot_hours"
+    "   SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),"
+    "          coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)"
+    "   FROM new GROUP BY 1, 2, 3, 4, 5, 6"
+    "   ON CONFLICT ON CONSTRAINT spot_hours_key"
+    "   DO UPDATE SET spots = spot_hours.spots + excluded.spots)"
+    " SELECT count(*) FROM new"
 ).format(columns=_COLUMN_LIST)
+"""Store the new spots and count them into `spot_hours` in one statement; say how many."""
 _INSERT_SOLAR = (
     "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi, a_index,"
     " k_index, expk, r, sa, gmf, aurora, forecast, node)"
@@ -169,8 +181,8 @@ class SpotWriter:
                 copy.set_types(self._staging_types)
                 for spot in spots:
                     copy.write_row(spot)
-            cur.execute(_INSERT_SPOTS)
-            new = cur.rowcount
+            row = cur.execute(_INSERT_SPOTS).fetchone()
+            new = cast(int, row[0]) if row else 0
             if new > 0 and self.notify:
                 cur.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(SPOTS_CHANNEL)))
         self._months |= months

@@ -65,12 +65,11 @@ class BandActivityRow(TypedDict):
 
 
 class HeatmapRow(TypedDict):
-    """Spots and distinct DX calls on one band in one UTC hour of the day, over the window."""
+    """Spots on one band in one UTC hour of the day, over the window's whole hours."""
 
     band: str | None
     hour: int
     spots: int
-    dx_calls: int
 
 
 class PathRow(TypedDict):

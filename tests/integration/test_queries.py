@@ -128,12 +128,24 @@ def test_heatmap_paths_and_tops_agree_with_the_rows(
     reader: psycopg.Connection[Any], spots_dsn: str
 ) -> None:
     rows = all_rows(spots_dsn)
-    day = in_window(rows, NOW - timedelta(days=7))
+    hour = timedelta(hours=1)
+    start = (NOW - timedelta(days=7)).replace(minute=0, second=0)  # whole UTC hours
+    week = in_window(rows, start, NOW.replace(minute=0, second=0) + hour)
     heat = run(reader, "band_hour_heatmap", days=7)
     assert Counter({(i["band"], i["hour"]): i["spots"] for i in heat.items}) == Counter(
-        (r["band"], r["spot_time"].hour) for r in day
+        (r["band"], r["spot_time"].hour) for r in week
     )
     assert [i["band"] for i in heat.items][:1] == ["160m"]  # frequency order, not text
+    for raw in (
+        {"band": "20m,40m", "skimmer": "true", "spotter_continent": "EU,NA"},  # hours
+        {"node": "rbn", "mode": "CW"},
+        {"dx_prefix": "VP8"},
+    ):  # from the spots
+        filters = read_params(SpotFilters, raw)
+        got = run(reader, "band_hour_heatmap", days=7, **raw)
+        assert Counter({(i["band"], i["hour"]): i["spots"] for i in got.items}) == Counter(
+            (r["band"], r["spot_time"].hour) for r in week if matches(filters, r)
+        ), raw
 
     recent = in_window(rows, NOW - timedelta(minutes=30))
     paths = run(reader, "paths", minutes=30)
@@ -299,3 +311,18 @@ def test_a_writer_login_takes_the_reader_role_and_one_that_may_not_keeps_its_own
         assert not prepare_reader(writer, 5)
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             writer.execute("DELETE FROM spots")
+
+
+def test_the_hourly_counts_follow_new_spots_only(db_dsn: str) -> None:
+    spots = make_spots(NOW)
+    assert store(db_dsn, spots) == len(spots)
+    assert store(db_dsn, spots[:100]) == 0  # duplicates: not counted again
+    with psycopg.connect(db_dsn) as conn:
+        by_hour = conn.execute(
+            "SELECT hour, band, sum(spots) FROM spot_hours GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        expected = conn.execute(
+            "SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), count(*)"
+            " FROM spots GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    assert by_hour == expected
