@@ -47,7 +47,7 @@ def level(spots: int) -> str:
 def tile(band: str, spots: int, before: int) -> str:
     """One band's tile (HTML): count, change against the 15 minutes before, level."""
     change = spots - before
-    arrow = "▲" if change > 0 else ("▼" if change < 0 else "＝")
+    arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
     state = level(spots)
     return (
         f'<div class="dx-tile" data-band="{band}" data-spots="{spots}" data-change="{change}"'
