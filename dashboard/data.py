@@ -31,6 +31,10 @@ class DatabaseDown(RuntimeError):
     """The database did not answer; the message says what happened."""
 
 
+class QueryTooSlow(RuntimeError):
+    """A query ran past the statement timeout, or every connection stayed busy."""
+
+
 @st.cache_resource
 def settings() -> Settings:
     """The dashboard process's settings, read once (`SettingsError` if any is bad)."""
@@ -66,14 +70,23 @@ def connection() -> Iterator[psycopg.Connection[Any]]:
     """A reader connection from the pool; `DatabaseDown` when the database does not answer."""
     target = dsn(settings())
     pool = _pool(target)
+    stats = pool.get_stats()
     try:
-        if not pool.get_stats().get("pool_available"):
-            # No idle connection (start, the database went away, or all busy): ask the
-            # server directly rather than wait out the pool's timeout to learn it refuses.
+        if not stats.get("pool_available") and stats.get("pool_size", 0) <= 1:
+            # No connection made yet, or the one there is being retried: ask the server
+            # directly rather than wait out the pool's timeout to learn that it refuses.
+            # (A pool whose connections are all busy is not asked: it is not away.)
             psycopg.connect(target, connect_timeout=3).close()
         with pool.connection() as conn:
             yield conn
-    except (psycopg.OperationalError, PoolTimeout) as error:
+    except psycopg.errors.QueryCanceled:
+        raise QueryTooSlow(
+            f"a query took longer than {STATEMENT_TIMEOUT_S:.0f} s; ask for a shorter window "
+            "or fewer rows"
+        ) from None
+    except PoolTimeout:
+        raise QueryTooSlow("every database connection is busy; try again shortly") from None
+    except psycopg.OperationalError as error:
         raise DatabaseDown(str(error).strip() or type(error).__name__) from None
 
 

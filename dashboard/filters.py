@@ -26,7 +26,8 @@ LIST_KEYS = ("band", "mode", "spotter_continent", "dx_continent")
 
 
 def _from_address() -> dict[str, Any]:
-    """The filters in the query string that the catalogue accepts; warn about the rest."""
+    """The filters in the query string, as the catalogue reads them (`20M,40m` is 20m and
+    40m, `USB` is SSB, `eu` is EU); a value it refuses is reported and left out."""
     raw: dict[str, Any] = {key: st.query_params.get_all(key) for key in LIST_KEYS}
     for key in ("skimmer", "dx_prefix"):
         if key in st.query_params:
@@ -36,11 +37,16 @@ def _from_address() -> dict[str, Any]:
         if not value:
             continue
         try:
-            read_params(SpotFilters, {key: value})
+            read = getattr(read_params(SpotFilters, {key: value}), key)
         except ParameterError as error:
             st.sidebar.warning(f"Ignored from the address: {error}")
             continue
-        good[key] = value
+        if key == "skimmer":
+            good[key] = "true" if read else "false"
+        elif key == "dx_prefix":
+            good[key] = ",".join(read)
+        else:
+            good[key] = list(read)
     return good
 
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from dashboard.data import DatabaseDown, database_answers, settings
+from dashboard.data import DatabaseDown, QueryTooSlow, database_answers, settings
 from dxspots.queries import ParameterError
 from dxspots.settings import SettingsError
 
@@ -40,6 +40,8 @@ def guarded() -> Iterator[None]:
             f"The database is not reachable ({error}). This page tries again every {refresh:.0f} s."
         )
         _wait_for_database(refresh)
+    except QueryTooSlow as error:
+        st.warning(f"This part could not be shown: {error}.")
     except ParameterError as error:
         st.warning(f"A filter in the address is not valid and was not applied: {error}")
     except Exception:

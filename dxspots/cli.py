@@ -204,11 +204,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     fmt = args.format or next(
         (f for f in ("parquet", "jsonl") if str(args.output).endswith(f".{f}")), "csv"
     )
-    with writer_dsn(settings) as dsn, connect(settings.read_database_url or dsn) as conn:
+    target = None if args.output == "-" else Path(args.output)
+    # A file is written beside its target and renamed when complete: an export that fails
+    # or is interrupted leaves no file that looks whole.
+    partial = None if target is None else target.with_name(f".{target.name}.partial")
+    with reader_dsn(settings) as dsn, connect(dsn) as conn:
         conn.autocommit = True
         prepare_reader(conn, EXPORT_STATEMENT_TIMEOUT_S)
         total = fetch(conn, count).items[0]["spots"]
-        out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        out = sys.stdout.buffer if partial is None else partial.open("wb")
         bar = tqdm(total=total, unit=" spots", desc="export", file=sys.stderr,
                    disable=total < 10_000 or not sys.stderr.isatty())  # fmt: skip
         try:
@@ -217,8 +221,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(str(error)) from None
         finally:
             bar.close()
-            if out is not sys.stdout.buffer:
+            if partial is not None:
                 out.close()
+                if sys.exc_info()[0] is not None:
+                    partial.unlink(missing_ok=True)
+    if partial is not None and target is not None:
+        partial.replace(target)
     print(f"exported {rows} spots", file=sys.stderr)
     return 0
 

@@ -8,7 +8,8 @@ from dashboard import charts, data
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
 from dxspots.bands import band_order
-from dxspots.queries import Page
+from dxspots.queries import Page, ParameterError, read_params
+from dxspots.queries.catalogue import CallsignParams
 
 
 def top(filters: dict[str, object]) -> None:
@@ -41,6 +42,12 @@ def callsign() -> None:
     call = st.text_input("Call", value=st.query_params.get("dx_call", ""), placeholder="VP8PJ")
     call = call.strip().upper()
     if not call:
+        st.query_params.pop("dx_call", None)
+        return
+    try:
+        read_params(CallsignParams, {"dx_call": call})
+    except ParameterError as error:
+        st.warning(f"{call!r}: {error.message}.")
         return
     st.query_params["dx_call"] = call
     page = data.query("callsign", dx_call=call, limit=100)

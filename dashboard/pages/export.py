@@ -17,8 +17,8 @@ from dashboard import data
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
 from dashboard.links import api_csv_url, export_command
+from dxspots.db.export import spots_frame
 from dxspots.queries import fetch, plan
-from dxspots.queries.catalogue import SPOT_COLUMNS
 
 EXPORT_MAX = 100_000
 
@@ -33,12 +33,12 @@ def window() -> tuple[datetime, datetime]:
     return since, until
 
 
-def spots_frame(params: dict[str, Any]) -> pd.DataFrame:
-    """The rows, as `/v1/spots.csv` would give them (newest first)."""
+def selected_spots(params: dict[str, Any]) -> pd.DataFrame:
+    """The rows `/v1/spots.csv` gives for these parameters (newest first), typed."""
     planned = plan("spots", {**params, "limit": str(EXPORT_MAX)}, csv=True)
     with data.connection() as conn:
         page = fetch(conn, planned)
-    return pd.DataFrame(page.items, columns=list(SPOT_COLUMNS))
+    return spots_frame(page.items)
 
 
 def page() -> None:
@@ -59,15 +59,24 @@ def page() -> None:
         if count > EXPORT_MAX:
             st.warning(
                 f"That is more than {EXPORT_MAX:,} rows, too many for a download here. The "
-                "command line and the API give the whole set:"
+                "command line gives the whole set (CSV or Parquet), the API up to a million "
+                "rows per request:"
             )
             st.code(export_command(params), language="bash")
-            st.code(f"curl -OJ '{api_csv_url(params)}'", language="bash")
+            config = data.settings()
+            base = f"http://{config.api_host}:{config.api_port}"
+            st.code(f"curl -OJ '{api_csv_url(params, base)}'", language="bash")
             return
+        selection = repr(sorted(params.items()))
+        if st.session_state.get("export_for") != selection:
+            # A file prepared for other dates or filters is not offered for these.
+            for key in ("export_csv", "export_rows", "export_for"):
+                st.session_state.pop(key, None)
         if st.button("Prepare the CSV", type="primary"):
-            table = spots_frame(params)
+            table = selected_spots(params)
             st.session_state["export_csv"] = table.to_csv(index=False).encode()
             st.session_state["export_rows"] = len(table)
+            st.session_state["export_for"] = selection
         if "export_csv" in st.session_state:
             st.download_button(
                 f"Download {st.session_state['export_rows']:,} spots (CSV)",

@@ -66,10 +66,11 @@ def per_band(filters: dict[str, Any], **window: Any) -> dict[str, int]:
 
 
 def tiles(filters: dict[str, Any]) -> None:
-    now = data.utc_now().replace(second=0, microsecond=0)
+    now = data.utc_now().replace(microsecond=0)
     others = {k: v for k, v in filters.items() if k != "band"}
-    current = per_band(others, minutes=15)
-    before = per_band(others, minutes=15, until=(now - timedelta(minutes=15)).isoformat())
+    edges = [(now - timedelta(minutes=m)).isoformat() for m in (0, 15, 30)]
+    current = per_band(others, since=edges[1], until=edges[0])
+    before = per_band(others, since=edges[2], until=edges[1])  # the two windows meet
     bands = TILE_BANDS + sorted(
         (b for b in current if b not in TILE_BANDS and band_order(b) > band_order("6m")),
         key=band_order,

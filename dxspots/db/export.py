@@ -44,6 +44,25 @@ def _iso(value: Any) -> Any:
     return value
 
 
+def spots_frame(rows: list[dict[str, Any]]) -> Any:
+    """Spot rows as a pandas frame with a column type per field of the row type.
+
+    Nullable integers stay integers (`Int64`: `12`, not `12.0` in a chunk with a gap),
+    flags are `boolean`, text `string`, times timezone-aware UTC.
+    """
+    import pandas as pd
+
+    kinds = {int: "Int64", float: "float64", str: "string", bool: "boolean"}
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for name, hint in get_type_hints(SpotRow).items():
+        base = next((k for k in kinds if hint is k or k in getattr(hint, "__args__", ())), None)
+        if base is not None:
+            frame[name] = frame[name].astype(kinds[base])
+        else:
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
+
+
 def _arrow_schema() -> Any:
     import pyarrow as pa
 
@@ -68,7 +87,7 @@ def export_spots(
         raise ExportError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     try:
         if fmt != "jsonl":
-            import pandas as pd
+            import pandas  # noqa: F401  (spots_frame uses it)
             import pyarrow as pa
             import pyarrow.parquet as pq
     except ImportError:
@@ -85,7 +104,7 @@ def export_spots(
                     record = {key: _iso(value) for key, value in row.items()}
                     out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
             else:
-                frame = pd.DataFrame(chunk, columns=list(COLUMNS))
+                frame = spots_frame(chunk)
                 if fmt == "csv":
                     frame.to_csv(out, header=rows == 0, index=False)
                 else:

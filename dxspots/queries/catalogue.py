@@ -223,9 +223,13 @@ _ROLLUP_FILTERS = {"band", "mode", "spotter_continent", "dx_continent", "skimmer
 
 
 def _whole_hours(span: Span) -> Span:
-    since = span.since.replace(minute=0, second=0, microsecond=0)
+    """The window as whole UTC hours: ending with the hour `until` falls in, as many hours
+    as it spans (rounded up), so that every hour of the day is counted once per day."""
     until = span.until.replace(minute=0, second=0, microsecond=0)
-    return Span(since, until if until == span.until else until + _HOUR, span.live)
+    if until != span.until:
+        until += _HOUR
+    hours = -(-(span.until - span.since) // _HOUR)
+    return Span(until - hours * _HOUR, until, span.live)
 
 
 def _heatmap(p: HeatmapParams, now: datetime, fetch: int) -> Built:
@@ -473,7 +477,8 @@ def all_spots(raw: Mapping[str, Any], *, now: datetime | None = None) -> tuple[S
     statement = sql.SQL("SELECT {} FROM spots {} ORDER BY spot_time, id").format(
         _SPOT_LIST, where(spot_conditions(params, span, values))
     )
-    fixed = {**raw, "since": span.since, "until": span.until}
+    fixed = {k: v for k, v in raw.items() if k not in ("minutes", "days")}
+    fixed |= {"since": span.since, "until": span.until}
     return Statement(statement, values), plan("spot_count", fixed, now=now)
 
 

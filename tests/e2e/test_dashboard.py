@@ -112,6 +112,18 @@ def test_filters_from_the_address_and_the_sidebar_change_what_is_shown(
     assert at.query_params["skimmer"] == "false"
 
 
+def test_address_filters_are_read_as_the_api_reads_them(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch, band="20M,40m", spotter_continent="eu", skimmer="0").run()
+    no_errors(at)
+    assert not at.sidebar.warning
+    assert at.sidebar.multiselect(key="filter_band").value == ["20m", "40m"]
+    shown = table(at)
+    assert set(shown["band"]) <= {"20m", "40m"} and set(shown["spotter_continent"]) == {"EU"}
+    assert not shown["is_skimmer"].any()
+
+
 def test_a_bad_filter_in_the_address_is_reported_and_dropped(
     reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -298,6 +298,13 @@ def test_export_csv_and_jsonl_by_window_and_band(
     )
     assert empty.stdout.splitlines()[0].startswith("id,spot_time,freq_khz,dx_call")
     assert "exported 0 spots" in empty.stderr
+    # --days, and a read-only login alone (no writer DSN, no local server to start)
+    only_reader = {k: v for k, v in env.items() if k != "DXSPOTS_DATABASE_URL"}
+    only_reader["DXSPOTS_READ_DATABASE_URL"] = db_dsn
+    days = run("export", "--days", "366", "--band", "20m,15m", env=only_reader)
+    assert days.returncode == 0, days.stderr
+    wanted = [r["dx_call"] for r in rows if r["band"] in ("20m", "15m")]
+    assert [r["dx_call"] for r in csv.DictReader(io.StringIO(days.stdout))] == wanted
     bad = run("export", "--band", "21m", env=env)
     assert bad.returncode == 1 and "--band: unknown band '21m'" in bad.stderr
 

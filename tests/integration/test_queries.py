@@ -129,8 +129,9 @@ def test_heatmap_paths_and_tops_agree_with_the_rows(
 ) -> None:
     rows = all_rows(spots_dsn)
     hour = timedelta(hours=1)
-    start = (NOW - timedelta(days=7)).replace(minute=0, second=0)  # whole UTC hours
-    week = in_window(rows, start, NOW.replace(minute=0, second=0) + hour)
+    end = NOW.replace(minute=0, second=0)  # whole UTC hours, 7 x 24 of them
+    end += hour if end != NOW else timedelta(0)
+    week = in_window(rows, end - timedelta(days=7), end)
     heat = run(reader, "band_hour_heatmap", days=7)
     assert Counter({(i["band"], i["hour"]): i["spots"] for i in heat.items}) == Counter(
         (r["band"], r["spot_time"].hour) for r in week

@@ -164,3 +164,16 @@ def test_the_openapi_document_is_valid_and_names_every_route_and_parameter() -> 
                 assert names == set(query.params.model_fields)
                 assert "401" in operation["responses"] or not secured
         assert "/v1/stream" in document["paths"]
+
+
+def test_exported_frames_keep_integers_integers() -> None:
+    from dxspots.db.export import spots_frame
+
+    base = {name: None for name in spots_frame([]).columns}
+    rows = [
+        base | {"id": 1, "spot_time": NOW, "snr_db": None, "is_skimmer": False},
+        base | {"id": 2, "spot_time": NOW, "snr_db": 12, "is_skimmer": True},
+    ]
+    text = spots_frame(rows).to_csv(index=False)
+    assert ",12," in text and "12.0" not in text
+    assert str(spots_frame(rows)["spot_time"].dtype) == "datetime64[us, UTC]"

@@ -17,6 +17,9 @@ CREATE TABLE spot_hours (
 );
 COMMENT ON TABLE spot_hours IS 'Spots per UTC hour, band, mode, continents and skimmer flag.';
 
+-- Writers wait while the counts are made from what is stored (no batch lands in between
+-- uncounted). Restart collectors after this migration: an old one would not count.
+LOCK TABLE spots IN SHARE MODE;
 INSERT INTO spot_hours
 SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),
        coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)
