@@ -115,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default DXSPOTS_DASHBOARD_HOST)")
     p.add_argument("--port", type=int, help="port (default DXSPOTS_DASHBOARD_PORT)")
 
-    sub.add_parser("up", help="run everything on this machine (see README)")
+    p = sub.add_parser("up", help="run everything on this machine (see README)")
+    p.add_argument(
+        "--simulate", action="store_true",
+        help="collect from the built-in simulated node even when a callsign is set",
+    )  # fmt: skip
     return parser
 
 
@@ -272,30 +276,72 @@ def cmd_cty(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SIMULATED_CALL = "DX1SIM"
+"""The login call `dxspots up` uses with its simulated node (no real node sees it)."""
+DEFAULT_NODES = '[{"name": "rbn", "host": "telnet.reversebeacon.net", "port": 7000, "backfill": 0}]'
+"""Live nodes `dxspots up` connects to when a callsign is set but no nodes are."""
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
-    """Start the database and apply migrations, then wait for Ctrl-C."""
-    from dxspots.db.migrate import migrate
+    """Run the database, migrations, collector, API and dashboard until Ctrl-C."""
+    import json
+    import socket
+
+    from dxspots.db.migrate import MigrationError, migrate
+    from dxspots.supervise import Service, run_services
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    simulated = args.simulate or settings.callsign is None
     with writer_dsn(settings) as dsn:
         with connect(dsn) as conn:
-            applied = migrate(conn)
-        if settings.database_url:
-            print(f"database: configured server, {len(applied)} migration(s) applied")
-        else:
-            print(
-                f"database: local server in {settings.data_dir / 'postgres'}, "
-                f"{len(applied)} migration(s) applied\n  DXSPOTS_DATABASE_URL={dsn}"
+            try:
+                applied = migrate(conn)
+            except MigrationError as error:
+                raise CommandError(str(error)) from None
+        where = "the configured server" if settings.database_url else (
+            f"a local server in {settings.data_dir / 'postgres'}"
+        )  # fmt: skip
+        env = {"DXSPOTS_DATABASE_URL": dsn}
+        services = []
+        if simulated:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            node = {"name": "simulator", "host": "127.0.0.1", "port": port, "backfill": 30}
+            services.append(Service("the simulated node", ["simulate", "--port", str(port)]))
+            env |= {"DXSPOTS_NODES": json.dumps([node]), "DXSPOTS_CALLSIGN": SIMULATED_CALL}
+        elif not settings.nodes:
+            env["DXSPOTS_NODES"] = DEFAULT_NODES
+        services += [
+            Service("the collector", ["collect"], env),
+            Service("the API", ["api"], env),
+            Service("the dashboard", ["dashboard"], env),
+        ]
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        dashboard = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
+        if simulated:
+            banner = (
+                "SIMULATED SPOTS: collecting from the built-in simulated DXSpider node, not a "
+                "real cluster.\n  To collect live spots, set DXSPOTS_CALLSIGN (your callsign) "
+                "and, if you like, DXSPOTS_NODES\n  (docs/configuration.md), then run this again."
             )
+        else:
+            nodes = ", ".join(n.name for n in settings.nodes) or "the Reverse Beacon Network"
+            banner = f"LIVE: logging in as {settings.callsign} to {nodes}"
         print(
-            "not started here yet: the collector (run `dxspots collect` beside this), the API\n"
-            "and the dashboard; `dxspots import FILE` loads saved cluster logs.\n"
-            "Press Ctrl-C to stop."
+            f"dxspots up: database on {where}, {len(applied)} migration(s) applied\n"
+            f"  {banner}\n"
+            f"  dashboard  {dashboard}\n  API        {api}  ({api}/openapi.json)\n"
+            f"  DXSPOTS_DATABASE_URL={dsn}\n"
+            "Press Ctrl-C to stop everything.",
+            flush=True,
         )
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-        print("stopping")
+        ended = run_services(services, stop)
+    if ended:
+        raise CommandError(f"{ended}; everything was stopped (its messages are above)")
+    print("dxspots up: stopped", flush=True)
     return 0
 
 

@@ -103,6 +103,16 @@ def latest(filters: dict[str, Any]) -> None:
     charts.spots_table(table)
 
 
+def simulated_notice() -> None:
+    """Say so when the spots come from the built-in simulated node (`dxspots up`)."""
+    if any(node["node"] == "simulator" for node in data.query("nodes").items):
+        st.warning(
+            "Simulated spots: the collector is connected to the built-in simulated node "
+            "(`dxspots up` without a callsign), not to a real cluster. Set DXSPOTS_CALLSIGN "
+            "to collect live spots."
+        )
+
+
 def empty_database() -> bool:
     if data.query("spots", days=366, limit=1).items:  # newest first: one index probe
         return False
@@ -128,6 +138,7 @@ def page() -> None:
         @st.fragment(run_every=refresh)
         def live() -> None:
             with guarded():
+                simulated_notice()
                 if empty_database():
                     return
                 tiles(filters)
