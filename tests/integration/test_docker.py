@@ -1,0 +1,113 @@
+"""The container side, checked without a Docker engine (these machines have none).
+
+compose.yaml is validated against the Compose Specification's JSON schema (vendored by
+check-jsonschema), the Dockerfile by hadolint, and both by the rules the deployment asks for:
+one target per role with only its extra, an unprivileged user, health checks without curl,
+no secrets baked in, ports on 127.0.0.1, the web side on the read-only login. What an engine
+would show (the images building and running) is listed in docs/deploy-docker.md as not done.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+
+DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
+BIN = Path(sys.executable).parent
+
+
+def stages() -> dict[str, list[str]]:
+    """The Dockerfile's stages: name -> its instructions (continuation lines joined)."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    found: dict[str, list[str]] = {}
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"FROM \S+ AS (\S+)", line)
+        if match:
+            current = match[1]
+            found[current] = [line]
+        elif current:
+            found[current].append(line)
+    return found
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    run = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+         str(REPO / "compose.yaml")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    run = subprocess.run(
+        [str(BIN / "hadolint"), str(DOCKERFILE)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_each_role_image_has_only_its_extra_and_runs_unprivileged() -> None:
+    found = stages()
+    for role, extra in (("api", "api"), ("dashboard", "dashboard"), ("collector", "collector")):
+        build = " ".join(found[f"build-{role}"])
+        assert re.findall(r'"\.\[(\w+)\]"', build) == [extra], build
+        image = found[role]
+        assert image[0].startswith("FROM runtime AS")
+        copies = [line for line in image if line.startswith("COPY")]
+        assert copies == [f"COPY --from=build-{role} /opt/dxspots /opt/dxspots"], copies
+        health = next(line for line in image if line.startswith("HEALTHCHECK"))
+        assert "curl" not in health and "wget" not in health and "urllib" in health
+        assert any(line.startswith("CMD") for line in image)
+    runtime = found["runtime"]
+    assert "USER 10001:10001" in runtime  # every role image inherits it
+    assert not any(line.startswith(("RUN apt", "RUN pip")) for line in runtime)
+    for line in DOCKERFILE.read_text().splitlines():
+        assert not re.search(r"(PASSWORD|SECRET|API_KEY)\s*=", line), line
+        assert ".env" not in line or line.lstrip().startswith("#"), line
+
+
+def test_dockerignore_keeps_secrets_and_environments_out() -> None:
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for entry in (".env", ".venv", ".git", "data", "**/*.so"):
+        assert entry in ignored, entry
+
+
+def test_compose_services_are_wired_as_documented() -> None:
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "collector", "api", "dashboard", "proxy"}
+    assert services["proxy"]["profiles"] == ["proxy"]
+    assert services["postgres"]["healthcheck"]["test"][1].startswith("pg_isready")
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["migrate"]["command"] == ["dxspots", "db", "migrate"]
+    for name in ("collector", "api", "dashboard"):
+        service = services[name]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["restart"] == "unless-stopped"
+        assert service["build"]["target"] == name
+    for name in ("api", "dashboard"):
+        url = services[name]["environment"]["DXSPOTS_READ_DATABASE_URL"]
+        assert url.startswith("postgresql://dxspots_web:")  # the read-only login
+        assert "DXSPOTS_DATABASE_URL" not in services[name]["environment"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert name == "proxy" or str(port).startswith("127.0.0.1:"), (name, port)
+    text = (REPO / "compose.yaml").read_text()
+    passwords = re.findall(r"(?m)^\s*[A-Z_]*PASSWORD:\s*(\S+)", text)
+    passwords += re.findall(r"postgresql://\w+:([^@]+)@", text)
+    assert len(passwords) >= 4
+    for password in passwords:
+        assert password.startswith("${"), password  # from .env, never written here
+    init = (REPO / "deploy" / "docker" / "initdb" / "10-logins.sh").read_text()
+    assert "IN ROLE dxspots_reader" in init and "dxspots_web" in init
