@@ -41,6 +41,8 @@ QUEUE_ROWS = 5000
 RECONNECT_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 LIVE_AGE = timedelta(minutes=15)
 """Spots received longer ago than this are history (an import), not sent live."""
+FEED_WAIT_S = 5.0
+"""How long a new client waits for a feed that is still connecting."""
 IDLE_CHECK_S = 30.0
 """With no notification for this long, check that the listening connection still works."""
 
@@ -140,6 +142,12 @@ class SpotFeed:
         self, pool: AsyncConnectionPool[Any], filters: SpotFilters, last_event_id: int | None
     ) -> AsyncIterator[SSEvent]:
         """Yield the SSE events of one client until it goes away."""
+        if self.last_id is None:
+            # The feed is still connecting (just started, or the database was away): wait a
+            # little, so that a Last-Event-ID can be told from one this database never gave.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FEED_WAIT_S):
+                    await self.connected.wait()
         subscriber = Subscriber(filters)
         self.subscribers.add(subscriber)
         # Where this client is, read at subscription: rows queued from now on are newer.

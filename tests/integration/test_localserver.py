@@ -45,3 +45,16 @@ def test_restart_keeps_data_port_and_password(root: Path) -> None:
     with LocalServer(root).session() as again, psycopg.connect(again) as conn:
         assert again == dsn
         assert conn.execute("SELECT to_regclass('kept') IS NOT NULL").fetchone() == (True,)
+
+
+def test_binaries_follow_the_cluster_that_exists(tmp_path: Path) -> None:
+    from dxspots.db.localserver import LocalServerError, find_pg_bin
+
+    newest = find_pg_bin()
+    assert (newest / "initdb").exists() and (newest / "pg_ctl").exists()
+    made_by = tmp_path / "pgdata"
+    made_by.mkdir()
+    (made_by / "PG_VERSION").write_text("99\n")
+    tmp_path.chmod(0o755)
+    with pytest.raises(LocalServerError, match="made by PostgreSQL 99"):
+        _ = LocalServer(tmp_path).bin_dir
