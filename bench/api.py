@@ -34,19 +34,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.fill import fill
-from bench.loadgen import LoadResult, run_load
+from bench.loadgen import LoadResult, free_port, run_load
 from dxspots.db.localserver import LocalServer
 
 REPO = Path(__file__).resolve().parents[1]
 LIVE = ["/v1/band_activity?minutes=60", "/v1/spots?limit=50"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -34,6 +34,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.loadgen import free_port
 from collector.simulator import SimulatedNode
 from dxspots.db.localserver import LocalServer
 from dxspots.db.migrate import migrate
@@ -57,14 +58,6 @@ class Nodes:
         for node in self.nodes:
             self._call(node.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_collector(

@@ -34,20 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg
 
 from bench.fill import fill
+from bench.loadgen import free_port
 from dxspots.db.localserver import LocalServer
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("DXSPOTS_TEST_CHROMIUM", "/usr/bin/chromium")
 PAGES = [("", "Live band activity", 1), ("propagation", "Propagation", 3), ("dx", "DX", 1),
          ("collector", "Collector", 0), ("export", "Export", 0)]  # fmt: skip
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def browser_renders(dsn: str, runs: int) -> dict[str, list[float]]:

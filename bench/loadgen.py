@@ -10,9 +10,17 @@ installed (it is, with the api extra's server).
 from __future__ import annotations
 
 import asyncio
+import socket
 import statistics
 import time
 from dataclasses import dataclass
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (for a server the benchmark starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -121,18 +121,8 @@ def query(name: str, **params: Any) -> Page:
 
 
 def frame(page: Page, columns: list[str] | None = None) -> pd.DataFrame:
-    """The page's rows as a frame; times stay timezone-aware UTC."""
-    table = pd.DataFrame(page.items, columns=columns)
-    for column in table.columns:
-        if (
-            table[column].dtype == object
-            and len(table)
-            and isinstance(
-                table[column].dropna().iloc[0] if table[column].notna().any() else None, datetime
-            )
-        ):
-            table[column] = pd.to_datetime(table[column], utc=True)
-    return table
+    """The page's rows as a frame (pandas reads the UTC times as timezone-aware itself)."""
+    return pd.DataFrame(page.items, columns=columns)
 
 
 def database_answers() -> bool:

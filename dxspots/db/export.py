@@ -18,11 +18,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from dxspots.queries import Statement
+from dxspots.queries.catalogue import SPOT_COLUMNS
 from dxspots.queries.rows import SpotRow
 
 CHUNK_ROWS = 50_000
 FORMATS = ("csv", "parquet", "jsonl")
-COLUMNS: tuple[str, ...] = tuple(get_type_hints(SpotRow))
+COLUMNS = SPOT_COLUMNS
 """Exported columns, in order: `id` and every field of a spot (docs/fields.md)."""
 
 
@@ -44,6 +45,14 @@ def _iso(value: Any) -> Any:
     return value
 
 
+def _base_type(hint: Any) -> type | None:
+    """`int` for `int | None`, and so on; None for a time."""
+    return next(
+        (k for k in (int, float, str, bool) if hint is k or k in getattr(hint, "__args__", ())),
+        None,
+    )
+
+
 def spots_frame(rows: list[dict[str, Any]]) -> Any:
     """Spot rows as a pandas frame with a column type per field of the row type.
 
@@ -55,7 +64,7 @@ def spots_frame(rows: list[dict[str, Any]]) -> Any:
     kinds = {int: "Int64", float: "float64", str: "string", bool: "boolean"}
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for name, hint in get_type_hints(SpotRow).items():
-        base = next((k for k in kinds if hint is k or k in getattr(hint, "__args__", ())), None)
+        base = _base_type(hint)
         if base is not None:
             frame[name] = frame[name].astype(kinds[base])
         else:
@@ -66,12 +75,14 @@ def spots_frame(rows: list[dict[str, Any]]) -> Any:
 def _arrow_schema() -> Any:
     import pyarrow as pa
 
-    kinds = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_(),
-             datetime: pa.timestamp("us", tz="UTC")}  # fmt: skip
+    kinds: dict[type | None, Any] = {
+        int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_(),
+        None: pa.timestamp("us", tz="UTC"),
+    }  # fmt: skip
     fields = []
     for name, hint in get_type_hints(SpotRow).items():
-        base = next(k for k in kinds if hint is k or k in getattr(hint, "__args__", ()))
-        fields.append(pa.field(name, kinds[base], nullable=hint is not base))
+        base = _base_type(hint)
+        fields.append(pa.field(name, kinds[base], nullable=hint not in (base, datetime)))
     return pa.schema(fields)
 
 
@@ -97,6 +108,7 @@ def export_spots(
         ) from None
     rows = 0
     writer = None
+    schema: Any = _arrow_schema() if fmt == "parquet" else None
     try:
         for chunk in _chunks(conn, statement):
             if fmt == "jsonl":
@@ -108,7 +120,6 @@ def export_spots(
                 if fmt == "csv":
                     frame.to_csv(out, header=rows == 0, index=False)
                 else:
-                    schema = _arrow_schema()
                     if writer is None:
                         writer = pq.ParquetWriter(out, schema, compression="zstd")
                     writer.write_table(pa.Table.from_pandas(frame, schema, preserve_index=False))
@@ -117,7 +128,7 @@ def export_spots(
         if rows == 0 and fmt == "csv":
             out.write((",".join(COLUMNS) + "\n").encode())
         if rows == 0 and fmt == "parquet":
-            pq.write_table(_arrow_schema().empty_table(), out)
+            pq.write_table(schema.empty_table(), out)
     finally:
         if writer is not None:
             writer.close()

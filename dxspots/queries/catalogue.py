@@ -178,13 +178,18 @@ _BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+def _after_cursor(cursor: str | None, values: dict[str, Any], parts: list[Any]) -> None:
+    """Resume a newest-first list after the row a `next` cursor names."""
+    if cursor is not None:
+        values["after_time"], values["after_id"] = decode_cursor(cursor)
+        parts.append(sql.SQL("(spot_time, id) < (%(after_time)s, %(after_id)s)"))
+
+
 def _spots(p: SpotsParams, now: datetime, fetch: int) -> Built:
     values: dict[str, Any] = {"fetch": fetch}
     span = resolve_window(p, now, timedelta(days=1), None, "spots")
     parts = spot_conditions(p, span, values)
-    if p.cursor is not None:
-        values["after_time"], values["after_id"] = decode_cursor(p.cursor)
-        parts.append(sql.SQL("(spot_time, id) < (%(after_time)s, %(after_id)s)"))
+    _after_cursor(p.cursor, values, parts)
     statement = sql.SQL(
         "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
     ).format(_SPOT_LIST, where(parts))
@@ -312,9 +317,7 @@ def _top_spotters(p: TopSpottersParams, now: datetime, fetch: int) -> Built:
 def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
     values: dict[str, Any] = {"fetch": fetch, "dx_call": p.dx_call}
     parts: list[sql.Composable] = [sql.SQL("dx_call = %(dx_call)s")]
-    if p.cursor is not None:
-        values["after_time"], values["after_id"] = decode_cursor(p.cursor)
-        parts.append(sql.SQL("(spot_time, id) < (%(after_time)s, %(after_id)s)"))
+    _after_cursor(p.cursor, values, parts)
     recent = sql.SQL(
         "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
     ).format(_SPOT_LIST, where(parts))
@@ -391,8 +394,7 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
 
 
 def _query(name: str, params: type[Limited], row: type, build: Any, **more: Any) -> Query:
-    doc = (build.__doc__ or "").strip() or (row.__doc__ or "").strip()
-    return Query(name, params, row, build, doc=more.pop("doc", doc), **more)
+    return Query(name, params, row, build, **more)
 
 
 _SPOTS_DOC = (
