@@ -6,10 +6,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= collector,api,dashboard,dev
+EXTRAS ?= collector,api,dashboard,local,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: run test lint typecheck pytest bench screenshots clean
+.PHONY: run test lint typecheck pytest bench screenshots deb clean
 
 $(STAMP): pyproject.toml setup.py dxspots/_cenrich.pyx dxspots/parse/_cdxde.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,5 +49,9 @@ screenshots: $(STAMP) $(CHROMIUM)
 	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) DXSPOTS_TEST_SCREENSHOTS=docs/screenshots \
 		$(BIN)/python -m pytest tests/e2e/test_dashboard_browser.py
 
+# dist/dxspots-collector_<version>_<arch>.deb: the collector for systemd (docs/deploy-systemd.md).
+deb: $(STAMP)
+	$(BIN)/python deploy/debian/build.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -484,6 +484,23 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
 }
 
+EXTRAS = {
+    "collect": "collector",
+    "simulate": "collector",
+    "api": "api",
+    "dashboard": "dashboard",
+    "export": "dashboard",
+    "up": "collector,api,dashboard,local",
+}
+"""The extra that holds the packages each command needs beyond the core."""
+
+
+def missing_package(command: str, package: str) -> str:
+    """The message for a command whose extra is not installed here."""
+    extra = EXTRAS.get(command)
+    fix = f": pip install 'dxspots[{extra}]'" if extra else ""
+    return f"`dxspots {command}` needs the Python package {package!r}, not installed here{fix}"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
@@ -516,6 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(error, LocalServerError):
             print(f"dxspots: {error}", file=sys.stderr)
+            return 1
+        missing = error.name if isinstance(error, ModuleNotFoundError) else None
+        ours = {"dxspots", "collector", "api", "dashboard"}  # one of ours: a broken install
+        if missing and missing.partition(".")[0] not in ours:
+            print(f"dxspots: {missing_package(args.command, missing)}", file=sys.stderr)
             return 1
         if isinstance(error, psycopg.Error):
             print(f"dxspots: database error: {str(error).strip()}", file=sys.stderr)

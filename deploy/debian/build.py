@@ -1,0 +1,229 @@
+"""Build dxspots-collector_<version>_<arch>.deb: the collector, ready for systemd.
+
+    python deploy/debian/build.py [--version V] [--out DIR] [--python /usr/bin/python3]
+
+(`make deb` runs it.) It stages the package's tree in `build/deb/` and packs it with
+dpkg-deb; nothing outside the checkout is touched.
+
+- /opt/dxspots/venv: a virtual environment of the machine's Debian Python with
+  `dxspots[collector]` installed (no pip in it: dpkg owns every file). pip writes the staging
+  path into scripts and `pyvenv.cfg`; they are rewritten to /opt/dxspots/venv, bytecode is
+  compiled with the installed paths, and the build fails if the staging path is left anywhere.
+- /lib/systemd/system: the collector's and the country file's units from deploy/systemd.
+- /usr/lib/sysusers.d/dxspots-collector.conf: the `dxspots` system user (postinst makes it).
+- /etc/dxspots/dxspots.env: the settings, a conffile (an upgrade keeps the sysop's edits).
+- DEBIAN/: control (Depends on the Python the venv was made from), conffiles, md5sums and
+  the maintainer scripts in this folder.
+
+The package is tied to the Python it was built with (python3.11 on Debian 12), and to the
+architecture, because of the compiled modules in the venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PACKAGE = "dxspots-collector"
+PREFIX = Path("/opt/dxspots")
+VENV = PREFIX / "venv"
+UNITS = ("dxspots-collector.service", "dxspots-cty-update.service", "dxspots-cty-update.timer")
+CONFFILE = Path("/etc/dxspots/dxspots.env")
+
+
+class BuildError(RuntimeError):
+    """The package could not be built; the message says why."""
+
+
+def debian_version(version: str) -> str:
+    """A PEP 440 version as Debian orders it: pre-releases sort before the release."""
+    return re.sub(r"\.?(a|b|rc|dev)(\d*)", r"~\1\2", version)
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [str(arg) for arg in args], capture_output=True, text=True, check=False, env=env
+    )
+    if done.returncode != 0:
+        raise BuildError(f"{' '.join(map(str, args))} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def under(stage: Path, path: Path) -> Path:
+    return stage / path.relative_to("/")
+
+
+def make_venv(stage: Path, python: Path) -> str:
+    """Install dxspots[collector] into the staged venv; return the venv's pythonX.Y."""
+    venv = under(stage, VENV)
+    run(python, "-m", "venv", "--without-pip", venv)
+    run(
+        sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
+        "--quiet", "--disable-pip-version-check", "--no-cache-dir", "--no-compile",
+        f"{REPO}[collector]",
+    )  # fmt: skip
+    minor = run(venv / "bin" / "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
+    interpreter = f"python{minor.strip()}"
+    # The venv's interpreter is the package's dependency, whatever `python3` points at later.
+    for name in ("python", "python3", interpreter):
+        link = venv / "bin" / name
+        link.unlink(missing_ok=True)
+        link.symlink_to(f"/usr/bin/{interpreter}" if name == "python" else "python")
+    return interpreter
+
+
+def relocate(stage: Path) -> None:
+    """Rewrite the staging path to the installed one; fail if any other file holds it."""
+    venv = under(stage, VENV)
+    staged = str(venv).encode()
+    for path in (*(venv / "bin").iterdir(), venv / "pyvenv.cfg"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if staged in data:
+            path.write_bytes(data.replace(staged, str(VENV).encode()))
+    # pyvenv.cfg's `command` line records how the venv was made; it names the staging path.
+    cfg = venv / "pyvenv.cfg"
+    cfg.write_text("".join(line for line in cfg.read_text().splitlines(True)
+                           if not line.startswith("command =")))  # fmt: skip
+    run(venv / "bin" / "python", "-m", "compileall", "-q", "-j0", "-s", stage, "-p", "/", venv)
+    left = [
+        str(path.relative_to(stage))
+        for path in stage.rglob("*")
+        if path.is_file() and not path.is_symlink() and str(stage).encode() in path.read_bytes()
+    ]
+    if left:
+        raise BuildError(f"the staging path is still written in: {', '.join(sorted(left))}")
+
+
+def env_file() -> str:
+    example = (REPO / ".env.example").read_text()
+    body = example.split("\n\n", 1)[1]  # after the header meant for a checkout
+    return (
+        "# Settings of the dxspots collector. dxspots-collector.service reads this file as\n"
+        "# root; it holds passwords, keep it 0640. Every setting is described in\n"
+        "# /opt/dxspots/share/doc/configuration.md. The units set DXSPOTS_DATA_DIR to\n"
+        "# /var/lib/dxspots.\n\n" + body
+    )
+
+
+def copyright_file() -> str:
+    licence = (REPO / "LICENSE").read_text()
+    holder = next((line for line in licence.splitlines() if line.startswith("Copyright")), "")
+    return (
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+        "Upstream-Name: dxspots\n\n"
+        f"Files: *\n{holder}\nLicense: MIT\n "
+        + "\n ".join(line or "." for line in licence.strip().splitlines())
+        + "\n\nFiles: opt/dxspots/venv/lib/*\n"
+        "Comment: Python packages installed from PyPI, each under its own licence (see its\n"
+        " *.dist-info folder).\n"
+    )
+
+
+def stage_files(stage: Path) -> None:
+    for unit in UNITS:
+        target = stage / "lib/systemd/system" / unit
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / "deploy/systemd" / unit, target)
+        target.chmod(0o644)
+    sysusers = stage / "usr/lib/sysusers.d" / f"{PACKAGE}.conf"
+    sysusers.parent.mkdir(parents=True)
+    shutil.copyfile(HERE / "sysusers.conf", sysusers)
+    conffile = under(stage, CONFFILE)
+    conffile.parent.mkdir(parents=True)
+    conffile.write_text(env_file())
+    conffile.chmod(0o640)
+    docs = under(stage, PREFIX / "share/doc")
+    docs.mkdir(parents=True)
+    for name in ("deploy-systemd.md", "configuration.md", "collector.md", "database.md"):
+        shutil.copyfile(REPO / "docs" / name, docs / name)
+    doc = stage / "usr/share/doc" / PACKAGE
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text(copyright_file())
+
+
+def control(stage: Path, version: str, arch: str, interpreter: str) -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    maintainer = project["maintainers"][0]
+    size_kib = sum(p.lstat().st_size for p in stage.rglob("*") if not p.is_dir()) // 1024
+    meta = stage / "DEBIAN"
+    meta.mkdir()
+    (meta / "control").write_text(
+        f"Package: {PACKAGE}\n"
+        f"Version: {version}\n"
+        f"Architecture: {arch}\n"
+        f"Maintainer: {maintainer['name']} <{maintainer['email']}>\n"
+        f"Installed-Size: {size_kib}\n"
+        f"Depends: {interpreter}, libc6\n"
+        "Suggests: postgresql\n"
+        "Section: hamradio\n"
+        "Priority: optional\n"
+        + (f"Homepage: {project['urls']['Homepage']}\n" if "urls" in project else "")
+        + "Description: collector of DX cluster spots into PostgreSQL (dxspots)\n"
+        " The dxspots collector stays connected to DX cluster nodes (DXSpider, AR-Cluster,\n"
+        " CC Cluster, the Reverse Beacon Network), parses and enriches every spot and\n"
+        " stores it in PostgreSQL. Runs under systemd as dxspots-collector.service, with\n"
+        " a weekly country file update (dxspots-cty-update.timer).\n"
+    )
+    (meta / "conffiles").write_text(f"{CONFFILE}\n")
+    sums = []
+    for path in sorted(stage.rglob("*")):
+        if path.is_file() and not path.is_symlink() and meta not in path.parents:
+            digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+            sums.append(f"{digest}  {path.relative_to(stage)}\n")
+    (meta / "md5sums").write_text("".join(sums))
+    for script in ("postinst", "prerm", "postrm"):
+        shutil.copyfile(HERE / script, meta / script)
+        (meta / script).chmod(0o755)
+
+
+def build(version: str | None, out: Path, python: Path) -> Path:
+    if shutil.which("dpkg-deb") is None:
+        raise BuildError("dpkg-deb was not found: build the package on Debian or Ubuntu")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    version = debian_version(version or project["version"])
+    arch = run("dpkg", "--print-architecture").strip()
+    stage = REPO / "build" / "deb" / f"{PACKAGE}_{version}_{arch}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    os.umask(0o022)
+    interpreter = make_venv(stage, python)
+    stage_files(stage)
+    relocate(stage)
+    control(stage, version, arch, interpreter)
+    out.mkdir(parents=True, exist_ok=True)
+    deb = out / f"{PACKAGE}_{version}_{arch}.deb"
+    run("dpkg-deb", "--root-owner-group", "-Zxz", "--build", stage, deb)
+    return deb
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", help="package version (default: pyproject.toml's)")
+    parser.add_argument("--out", type=Path, default=REPO / "dist", help="where the .deb goes")
+    parser.add_argument(
+        "--python", type=Path, default=Path("/usr/bin/python3"),
+        help="the Debian Python the venv is made from (default: /usr/bin/python3)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        deb = build(args.version, args.out.resolve(), args.python)
+    except BuildError as error:
+        print(f"make deb: {error}", file=sys.stderr)
+        return 1
+    print(deb)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
