@@ -62,8 +62,11 @@ class ApiProcess:
 
 
 @contextlib.contextmanager
-def api_process(read_dsn: str, **settings: str) -> Iterator[ApiProcess]:
-    """Run `dxspots api` on a free port against `read_dsn`; stop it after."""
+def api_process(
+    read_dsn: str, command: list[str] | None = None, **settings: str
+) -> Iterator[ApiProcess]:
+    """Run `dxspots api` (this checkout's, or `command`) on a free port against `read_dsn`;
+    stop it after."""
     port = free_port()
     base = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
     env = base | {
@@ -75,7 +78,7 @@ def api_process(read_dsn: str, **settings: str) -> Iterator[ApiProcess]:
     log = Path(env["DXSPOTS_DATA_DIR"]) / "api.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dxspots.cli", "api"], env=env, cwd=REPO,
+            command or [sys.executable, "-m", "dxspots.cli", "api"], env=env, cwd=REPO,
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     api = ApiProcess(port, process, log)

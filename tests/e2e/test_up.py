@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from dxspots.db.localserver import LocalServer
 from tests.conftest import REPO
 from tests.e2e.apiprocess import free_port
 
@@ -35,17 +40,35 @@ def wait_for(check, seconds: float, what: str, log: Path):  # type: ignore[no-un
         time.sleep(0.5)
 
 
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data directory the `postgres` user can reach (as root the local server runs as it)."""
+    path = Path(tempfile.mkdtemp(prefix="dxspots-up-"))
+    path.chmod(0o755)
+    yield path
+    server = LocalServer(path / "postgres")
+    if server.running():
+        server.stop()
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(240)
-def test_up_runs_collector_api_and_dashboard_and_stops_them(db_dsn: str, tmp_path: Path) -> None:
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("own_database", [False, True], ids=["configured-db", "own-db"])
+def test_up_runs_collector_api_and_dashboard_and_stops_them(
+    db_dsn: str, data_dir: Path, tmp_path: Path, own_database: bool
+) -> None:
+    """With a configured database, and as `make run` on a fresh machine: no database set, so
+    `up` runs its own PostgreSQL in the data directory, keeps it there and stops it."""
     api, dashboard = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")} | {
-        "DXSPOTS_DATABASE_URL": db_dsn,
-        "DXSPOTS_DATA_DIR": str(tmp_path / "data"),
+        "DXSPOTS_DATA_DIR": str(data_dir),
         "DXSPOTS_API_PORT": str(api),
         "DXSPOTS_DASHBOARD_PORT": str(dashboard),
         "DXSPOTS_METRICS_PORT": "0",
     }
+    if not own_database:
+        env["DXSPOTS_DATABASE_URL"] = db_dsn
     log = tmp_path / "up.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -80,3 +103,9 @@ def test_up_runs_collector_api_and_dashboard_and_stops_them(db_dsn: str, tmp_pat
     assert code == 0, log.read_text()[-4000:]
     assert "dxspots up: stopped" in log.read_text()
     assert answer(f"http://127.0.0.1:{api}/healthz") is None  # the children are gone too
+    server = LocalServer(data_dir / "postgres")
+    assert not server.running()
+    if own_database:  # the spots are kept in the data directory for the next run
+        assert "a local server in" in log.read_text()
+        with server.session() as dsn, psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM spots").fetchone()[0] > 0  # type: ignore[index]
