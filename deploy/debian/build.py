@@ -22,6 +22,8 @@ architecture, because of the compiled modules in the venv.
 from __future__ import annotations
 
 import argparse
+import base64
+import csv
 import hashlib
 import os
 import re
@@ -91,11 +93,18 @@ def relocate(stage: Path) -> None:
         data = path.read_bytes()
         if staged in data:
             path.write_bytes(data.replace(staged, str(VENV).encode()))
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    fix_records(site, venv)
+    for direct_url in site.glob("dxspots-*.dist-info/direct_url.json"):  # names the checkout
+        direct_url.unlink()
+        drop_record(direct_url)
     # pyvenv.cfg's `command` line records how the venv was made; it names the staging path.
     cfg = venv / "pyvenv.cfg"
     cfg.write_text("".join(line for line in cfg.read_text().splitlines(True)
                            if not line.startswith("command =")))  # fmt: skip
-    run(venv / "bin" / "python", "-m", "compileall", "-q", "-j0", "-s", stage, "-p", "/", venv)
+    # dpkg owns the sources and the bytecode alike: they change together, never one alone.
+    run(venv / "bin" / "python", "-m", "compileall", "-q", "-j0", "-s", stage, "-p", "/",
+        "--invalidation-mode", "unchecked-hash", venv)  # fmt: skip
     left = [
         str(path.relative_to(stage))
         for path in stage.rglob("*")
@@ -103,6 +112,43 @@ def relocate(stage: Path) -> None:
     ]
     if left:
         raise BuildError(f"the staging path is still written in: {', '.join(sorted(left))}")
+
+
+def record_hash(path: Path) -> str:
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def fix_records(site: Path, venv: Path) -> None:
+    """The installed-files lists (RECORD) hold each file's hash: redo those of the scripts
+    that `relocate` rewrote."""
+    for record in site.glob("*.dist-info/RECORD"):
+        rows = list(csv.reader(record.read_text().splitlines()))
+        for row in rows:
+            path = (record.parent.parent / row[0]).resolve()
+            if path.parent == (venv / "bin").resolve() and row[1]:
+                row[1], row[2] = record_hash(path), str(path.stat().st_size)
+        with record.open("w", newline="") as out:
+            csv.writer(out, lineterminator="\n").writerows(rows)
+
+
+def drop_record(path: Path) -> None:
+    record = path.parent / "RECORD"
+    name = f"{path.parent.name}/{path.name}"
+    kept = [line for line in record.read_text().splitlines(True) if not line.startswith(name)]
+    record.write_text("".join(kept))
+
+
+def check_speedups(stage: Path) -> None:
+    """The C speed-ups are optional for a checkout, not for the package: fail if missing."""
+    built = {p.name.split(".")[0] for p in under(stage, VENV).rglob("_c*.so")}
+    missing = {"_cdxde", "_cenrich"} - built
+    if missing:
+        raise BuildError(
+            f"the C speed-ups ({', '.join(sorted(missing))}) did not build: install a C "
+            "compiler and the headers of the Python the venv is made from (Debian: apt-get "
+            "install gcc python3-dev)"
+        )
 
 
 def env_file() -> str:
@@ -119,10 +165,11 @@ def env_file() -> str:
 def copyright_file() -> str:
     licence = (REPO / "LICENSE").read_text()
     holder = next((line for line in licence.splitlines() if line.startswith("Copyright")), "")
+    holder = holder.removeprefix("Copyright").strip().removeprefix("(c)").strip()
     return (
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
         "Upstream-Name: dxspots\n\n"
-        f"Files: *\n{holder}\nLicense: MIT\n "
+        f"Files: *\nCopyright: {holder}\nLicense: MIT\n "
         + "\n ".join(line or "." for line in licence.strip().splitlines())
         + "\n\nFiles: opt/dxspots/venv/lib/*\n"
         "Comment: Python packages installed from PyPI, each under its own licence (see its\n"
@@ -170,10 +217,11 @@ def control(stage: Path, version: str, arch: str, interpreter: str) -> None:
         "Priority: optional\n"
         + (f"Homepage: {project['urls']['Homepage']}\n" if "urls" in project else "")
         + "Description: collector of DX cluster spots into PostgreSQL (dxspots)\n"
-        " The dxspots collector stays connected to DX cluster nodes (DXSpider, AR-Cluster,\n"
-        " CC Cluster, the Reverse Beacon Network), parses and enriches every spot and\n"
-        " stores it in PostgreSQL. Runs under systemd as dxspots-collector.service, with\n"
-        " a weekly country file update (dxspots-cty-update.timer).\n"
+        " The dxspots collector stays connected to DX cluster nodes (DXSpider,\n"
+        " AR-Cluster, CC Cluster, the Reverse Beacon Network), parses and enriches\n"
+        " every spot and stores it in PostgreSQL. It runs under systemd as\n"
+        " dxspots-collector.service, with a weekly country file update\n"
+        " (dxspots-cty-update.timer).\n"
     )
     (meta / "conffiles").write_text(f"{CONFFILE}\n")
     sums = []
@@ -193,11 +241,21 @@ def build(version: str | None, out: Path, python: Path) -> Path:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     version = debian_version(version or project["version"])
     arch = run("dpkg", "--print-architecture").strip()
+    # The same checkout builds the same bytes: every timestamp (wheel, tar entries) is the
+    # last commit's, unless SOURCE_DATE_EPOCH says otherwise.
+    if "SOURCE_DATE_EPOCH" not in os.environ:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "log", "-1", "--format=%ct"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if commit.returncode == 0 and commit.stdout.strip():
+            os.environ["SOURCE_DATE_EPOCH"] = commit.stdout.strip()
     stage = REPO / "build" / "deb" / f"{PACKAGE}_{version}_{arch}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     os.umask(0o022)
     interpreter = make_venv(stage, python)
+    check_speedups(stage)
     stage_files(stage)
     relocate(stage)
     control(stage, version, arch, interpreter)

@@ -15,6 +15,7 @@ the same package and a real PostgreSQL. What is not exercised: systemd starting 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -66,6 +67,14 @@ def debs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     control = tree / "DEBIAN" / "control"
     version = run("dpkg-deb", "-f", first, "Version").strip()
     control.write_text(control.read_text().replace(f"Version: {version}\n", "Version: 99.0\n"))
+    settings = tree / "etc" / "dxspots" / "dxspots.env"  # the next release adds a setting
+    settings.write_text(settings.read_text() + "#DXSPOTS_NEW_SETTING=\n")
+    sums = tree / "DEBIAN" / "md5sums"
+    digest = hashlib.md5(settings.read_bytes(), usedforsecurity=False).hexdigest()
+    sums.write_text("".join(
+        f"{digest}  etc/dxspots/dxspots.env\n" if line.endswith(" etc/dxspots/dxspots.env\n")
+        else line for line in sums.read_text().splitlines(True)
+    ))  # fmt: skip
     second = out / f"{PACKAGE}_99.0_{run('dpkg', '--print-architecture').strip()}.deb"
     run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", tree, second)
     return first, second
@@ -104,14 +113,37 @@ def throwaway_root(path: Path, deb: Path) -> Path:
         shutil.copy2(Path("/etc") / name, path / "etc" / name)
     for target in ("multi-user.target.wants", "timers.target.wants"):
         (path / "etc" / "systemd" / "system" / target).mkdir(parents=True)
+    (path / "var" / "lib" / "private").mkdir(mode=0o700)
     return path
 
 
-def dpkg(root: Path, *args: str | Path) -> str:
+def dpkg(root: Path, *args: str | Path, env: dict[str, str] | None = None) -> str:
     return run(
         "dpkg", f"--root={root}", f"--admindir={root}/var/lib/dpkg",
-        "--force-script-chrootless", "--force-confold", *args,
+        "--force-script-chrootless", "--force-confold", *args, env=env,
     )  # fmt: skip
+
+
+def without(command: str, folder: Path) -> dict[str, str]:
+    """An environment whose PATH has every program of this machine's but `command`."""
+    folder.mkdir()
+    for directory in ("/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        for program in Path(directory).glob("*"):
+            target = folder / program.name
+            if program.name != command and not target.exists():
+                target.symlink_to(program)
+    return os.environ | {"PATH": str(folder)}
+
+
+@pytest.fixture
+def host_untouched() -> Iterator[None]:
+    """The maintainer scripts run here, as root: they must touch the throwaway root only."""
+    accounts = {name: (Path("/etc") / name).read_bytes() for name in ACCOUNTS}
+    made = [p for p in ("/opt/dxspots", "/var/lib/dxspots-collector", "/etc/dxspots")
+            if not Path(p).exists()]  # fmt: skip
+    yield
+    assert {name: (Path("/etc") / name).read_bytes() for name in ACCOUNTS} == accounts
+    assert [p for p in made if Path(p).exists()] == []
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -142,8 +174,12 @@ def account(root: Path, name: str, table: str = "passwd") -> str | None:
 def test_the_package_holds_the_collector_and_its_units(debs: tuple[Path, Path]) -> None:
     deb = debs[0]
     fields = run("dpkg-deb", "-f", deb, "Package", "Version", "Architecture", "Depends")
+    spec = importlib.util.spec_from_file_location("build", BUILD)
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    version = project["version"]
+    version = build.debian_version(project["version"])
     assert f"Package: {PACKAGE}\n" in fields and f"Version: {version}\n" in fields
     assert deb.name == f"{PACKAGE}_{version}_{run('dpkg', '--print-architecture').strip()}.deb"
     assert "Depends: python3.11" in fields  # the Python the venv was made from
@@ -164,6 +200,7 @@ def test_the_package_holds_the_collector_and_its_units(debs: tuple[Path, Path]) 
     assert run("dpkg-deb", "-I", deb, "conffiles").strip() == "/etc/dxspots/dxspots.env"
 
 
+@pytest.mark.usefixtures("host_untouched")
 def test_install_upgrade_remove_purge(debs: tuple[Path, Path], tmp_path: Path) -> None:
     first, second = debs
     root = throwaway_root(tmp_path / "root", first)
@@ -184,11 +221,14 @@ def test_install_upgrade_remove_purge(debs: tuple[Path, Path], tmp_path: Path) -
     assert "DXSPOTS_DATABASE_URL" in env_file.read_text()
     assert (root / "lib/systemd/system/dxspots-collector.service").is_file()
 
-    # The sysop's edit, the collector's state and `systemctl enable`'s link, then the upgrade.
+    # The sysop's edit, the collector's state as systemd lays it out for DynamicUser=yes (the
+    # folder under /var/lib/private, a link to it), `systemctl enable`'s links; the upgrade.
     env_file.write_text(env_file.read_text() + "DXSPOTS_CALLSIGN=DL1ABC\n")
+    private = root / "var" / "lib" / "private" / "dxspots"
+    (private / "spool").mkdir(parents=True)
+    (private / "spool" / "batch-1.jsonl").write_text("{}\n")
     state = root / "var" / "lib" / "dxspots"
-    (state / "spool").mkdir(parents=True)
-    (state / "spool" / "batch-1.jsonl").write_text("{}\n")
+    state.symlink_to("private/dxspots")
     for wants, unit in (
         ("multi-user.target.wants", "dxspots-collector.service"),
         ("timers.target.wants", "dxspots-cty-update.timer"),
@@ -198,7 +238,9 @@ def test_install_upgrade_remove_purge(debs: tuple[Path, Path], tmp_path: Path) -
     assert "not started" not in out  # the first-install advice is not repeated
     status = dpkg(root, "--status", PACKAGE)
     assert "Status: install ok installed" in status and "Version: 99.0" in status
-    assert env_file.read_text().endswith("DXSPOTS_CALLSIGN=DL1ABC\n")  # the edit is kept
+    assert env_file.read_text().endswith("DXSPOTS_CALLSIGN=DL1ABC\n")  # the edit is kept,
+    dist = env_file.with_name("dxspots.env.dpkg-dist")  # the new release's file beside it
+    assert dist.read_text().endswith("#DXSPOTS_NEW_SETTING=\n")
     assert account(root, "dxspots") == user  # the same user, not made again
     assert (state / "spool" / "batch-1.jsonl").exists()
 
@@ -223,6 +265,39 @@ def test_install_upgrade_remove_purge(debs: tuple[Path, Path], tmp_path: Path) -
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert query.returncode != 0  # dpkg no longer knows the package
+
+
+def accounts_of(root: Path) -> dict[str, str]:
+    return {name: (root / "etc" / name).read_text() for name in ACCOUNTS}
+
+
+@pytest.mark.usefixtures("host_untouched")
+@pytest.mark.parametrize("group_before", [False, True], ids=["fresh", "group-there-before"])
+def test_without_systemd_sysusers_useradd_makes_the_user(
+    debs: tuple[Path, Path], tmp_path: Path, group_before: bool
+) -> None:
+    root = throwaway_root(tmp_path / "root", debs[0])
+    if group_before:
+        run("groupadd", "--prefix", root, "--system", "--gid", "4242", "dxspots")
+    before = accounts_of(root)
+    env = without("systemd-sysusers", tmp_path / "bin")
+    dpkg(root, "--install", debs[0], env=env)
+    user, group = account(root, "dxspots"), account(root, "dxspots", "group")
+    assert user is not None and user.endswith(":/var/lib/dxspots:/usr/sbin/nologin"), user
+    assert group is not None and user.split(":")[3] == group.split(":")[2]
+    assert group_before == (group.split(":")[2] == "4242")
+    dpkg(root, "--purge", PACKAGE, env=env)
+    assert accounts_of(root) == before  # the user goes; a group that was there stays
+
+
+@pytest.mark.usefixtures("host_untouched")
+def test_a_user_that_was_there_before_stays(debs: tuple[Path, Path], tmp_path: Path) -> None:
+    root = throwaway_root(tmp_path / "root", debs[0])
+    run("useradd", "--prefix", root, "--system", "--user-group", "--no-create-home", "dxspots")
+    before = accounts_of(root)
+    dpkg(root, "--install", debs[0])
+    dpkg(root, "--purge", PACKAGE)
+    assert accounts_of(root) == before
 
 
 @pytest.fixture(scope="module")
