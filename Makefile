@@ -37,7 +37,15 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium
 
-pytest: $(STAMP) $(CHROMIUM)
+# `make deb` (and its test) builds against Debian's Python and libpq: their headers and gcc.
+PG_CONFIG ?= /usr/bin/pg_config
+$(PG_CONFIG):
+	command -v apt-get >/dev/null || { echo "install libpq-dev, python3-dev and gcc"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
+		apt-get install -y -qq libpq-dev python3-dev gcc
+
+pytest: $(STAMP) $(CHROMIUM) $(PG_CONFIG)
 	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -50,7 +58,7 @@ screenshots: $(STAMP) $(CHROMIUM)
 		$(BIN)/python -m pytest tests/e2e/test_dashboard_browser.py
 
 # dist/dxspots-collector_<version>_<arch>.deb: the collector for systemd (docs/deploy-systemd.md).
-deb: $(STAMP)
+deb: $(STAMP) $(PG_CONFIG)
 	$(BIN)/python deploy/debian/build.py
 
 clean:

@@ -1,6 +1,7 @@
 """Build dxspots-collector_<version>_<arch>.deb: the collector, ready for systemd.
 
     python deploy/debian/build.py [--version V] [--out DIR] [--python /usr/bin/python3]
+                                  [--bundled-libpq]
 
 (`make deb` runs it.) It stages the package's tree in `build/deb/` and packs it with
 dpkg-deb; nothing outside the checkout is touched.
@@ -9,11 +10,13 @@ dpkg-deb; nothing outside the checkout is touched.
   `dxspots[collector]` installed (no pip in it: dpkg owns every file). pip writes the staging
   path into scripts and `pyvenv.cfg`; they are rewritten to /opt/dxspots/venv, bytecode is
   compiled with the installed paths, and the build fails if the staging path is left anywhere.
+  psycopg's C module is built against Debian's libpq (libpq-dev), so the package depends on
+  libpq5 and apt's security updates reach it, in place of psycopg-binary's bundled copy.
 - /lib/systemd/system: the collector's and the country file's units from deploy/systemd.
 - /usr/lib/sysusers.d/dxspots-collector.conf: the `dxspots` system user (postinst makes it).
 - /etc/dxspots/dxspots.env: the settings, a conffile (an upgrade keeps the sysop's edits).
-- DEBIAN/: control (Depends on the Python the venv was made from), conffiles, md5sums and
-  the maintainer scripts in this folder.
+- DEBIAN/: control (Depends on the Python the venv was made from and libpq5), conffiles,
+  md5sums and the maintainer scripts in this folder.
 
 The package is tied to the Python it was built with (python3.11 on Debian 12), and to the
 architecture, because of the compiled modules in the venv.
@@ -64,15 +67,18 @@ def under(stage: Path, path: Path) -> Path:
     return stage / path.relative_to("/")
 
 
+def pip(venv: Path, *args: str | Path) -> str:
+    return run(
+        sys.executable, "-m", "pip", "--python", venv / "bin" / "python", *args,
+        "--quiet", "--disable-pip-version-check",
+    )  # fmt: skip
+
+
 def make_venv(stage: Path, python: Path) -> str:
     """Install dxspots[collector] into the staged venv; return the venv's pythonX.Y."""
     venv = under(stage, VENV)
     run(python, "-m", "venv", "--without-pip", venv)
-    run(
-        sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
-        "--quiet", "--disable-pip-version-check", "--no-cache-dir", "--no-compile",
-        f"{REPO}[collector]",
-    )  # fmt: skip
+    pip(venv, "install", "--no-compile", f"{REPO}[collector]")
     minor = run(venv / "bin" / "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
     interpreter = f"python{minor.strip()}"
     # The venv's interpreter is the package's dependency, whatever `python3` points at later.
@@ -81,6 +87,24 @@ def make_venv(stage: Path, python: Path) -> str:
         link.unlink(missing_ok=True)
         link.symlink_to(f"/usr/bin/{interpreter}" if name == "python" else "python")
     return interpreter
+
+
+def use_system_libpq(stage: Path) -> str:
+    """Build psycopg's C module against Debian's libpq (libpq-dev) in place of psycopg-binary,
+    whose wheel bundles its own libpq, OpenSSL and Kerberos that Debian's security updates
+    never reach. Return the dependency on libpq5 this adds."""
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        raise BuildError(
+            "pg_config was not found: install libpq-dev (the package links psycopg to "
+            "Debian's libpq), or pass --bundled-libpq to keep psycopg-binary's own"
+        )
+    venv = under(stage, VENV)
+    version = run(venv / "bin" / "python", "-c", "import psycopg; print(psycopg.__version__)")
+    pip(venv, "install", "--no-compile", f"psycopg-c=={version.strip()}")
+    pip(venv, "uninstall", "--yes", "psycopg-binary")
+    major = re.search(r"(\d+)", run(pg_config, "--version"))
+    return f"libpq5 (>= {major[1]})" if major else "libpq5"
 
 
 def relocate(stage: Path) -> None:
@@ -199,7 +223,7 @@ def stage_files(stage: Path) -> None:
     (doc / "copyright").write_text(copyright_file())
 
 
-def control(stage: Path, version: str, arch: str, interpreter: str) -> None:
+def control(stage: Path, version: str, arch: str, depends: list[str]) -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     maintainer = project["maintainers"][0]
     size_kib = sum(p.lstat().st_size for p in stage.rglob("*") if not p.is_dir()) // 1024
@@ -211,7 +235,7 @@ def control(stage: Path, version: str, arch: str, interpreter: str) -> None:
         f"Architecture: {arch}\n"
         f"Maintainer: {maintainer['name']} <{maintainer['email']}>\n"
         f"Installed-Size: {size_kib}\n"
-        f"Depends: {interpreter}, libc6\n"
+        f"Depends: {', '.join(depends)}\n"
         "Suggests: postgresql\n"
         "Section: hamradio\n"
         "Priority: optional\n"
@@ -235,7 +259,7 @@ def control(stage: Path, version: str, arch: str, interpreter: str) -> None:
         (meta / script).chmod(0o755)
 
 
-def build(version: str | None, out: Path, python: Path) -> Path:
+def build(version: str | None, out: Path, python: Path, *, bundled_libpq: bool = False) -> Path:
     if shutil.which("dpkg-deb") is None:
         raise BuildError("dpkg-deb was not found: build the package on Debian or Ubuntu")
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -254,11 +278,13 @@ def build(version: str | None, out: Path, python: Path) -> Path:
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     os.umask(0o022)
-    interpreter = make_venv(stage, python)
+    depends = [make_venv(stage, python), "libc6"]
+    if not bundled_libpq:
+        depends.append(use_system_libpq(stage))
     check_speedups(stage)
     stage_files(stage)
     relocate(stage)
-    control(stage, version, arch, interpreter)
+    control(stage, version, arch, depends)
     out.mkdir(parents=True, exist_ok=True)
     deb = out / f"{PACKAGE}_{version}_{arch}.deb"
     run("dpkg-deb", "--root-owner-group", "-Zxz", "--build", stage, deb)
@@ -273,9 +299,13 @@ def main(argv: list[str] | None = None) -> int:
         "--python", type=Path, default=Path("/usr/bin/python3"),
         help="the Debian Python the venv is made from (default: /usr/bin/python3)",
     )  # fmt: skip
+    parser.add_argument(
+        "--bundled-libpq", action="store_true",
+        help="keep psycopg-binary's own libpq (default: build against Debian's, libpq-dev)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        deb = build(args.version, args.out.resolve(), args.python)
+        deb = build(args.version, args.out.resolve(), args.python, bundled_libpq=args.bundled_libpq)
     except BuildError as error:
         print(f"make deb: {error}", file=sys.stderr)
         return 1

