@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dxspots.runtime import CommandError, connect, load_enricher, writer_dsn
-from dxspots.settings import Settings, SettingsError, load_settings, unknown_settings
+from dxspots.settings import (
+    SIMULATED_NODE,
+    Settings,
+    SettingsError,
+    load_settings,
+    unknown_settings,
+)
 
 if TYPE_CHECKING:
     from dxspots.spot import Record
@@ -287,6 +293,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     import json
     import socket
 
+    from dxspots.db.forget import forget_node
     from dxspots.db.migrate import MigrationError, migrate
     from dxspots.supervise import Service, run_services
 
@@ -300,6 +307,10 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
                 applied = migrate(conn)
             except MigrationError as error:
                 raise CommandError(str(error)) from None
+            configured = {n.name for n in settings.nodes}
+            forgotten = 0
+            if not simulated and SIMULATED_NODE not in configured:  # a real node of that name
+                forgotten = forget_node(conn, SIMULATED_NODE)["spots"]
         where = "the configured server" if settings.database_url else (
             f"a local server in {settings.data_dir / 'postgres'}"
         )  # fmt: skip
@@ -309,7 +320,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", 0))
                 port = int(sock.getsockname()[1])
-            node = {"name": "simulator", "host": "127.0.0.1", "port": port, "backfill": 30}
+            node = {"name": SIMULATED_NODE, "host": "127.0.0.1", "port": port, "backfill": 30}
             services.append(Service("the simulated node", ["simulate", "--port", str(port)]))
             env |= {"DXSPOTS_NODES": json.dumps([node]), "DXSPOTS_CALLSIGN": SIMULATED_CALL}
         elif not settings.nodes:
@@ -330,6 +341,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         else:
             nodes = ", ".join(n.name for n in settings.nodes) or "the Reverse Beacon Network"
             banner = f"LIVE: logging in as {settings.callsign} to {nodes}"
+            if forgotten:
+                banner += f"\n  (removed {forgotten} spots of the simulated node from earlier runs)"
         print(
             f"dxspots up: database on {where}, {len(applied)} migration(s) applied\n"
             f"  {banner}\n"

@@ -18,6 +18,9 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "DXSPOTS_"
+SIMULATED_NODE = "simulator"
+"""The name `dxspots up` gives its built-in simulated node (the dashboard says so when it is
+the one connected; `up` with a callsign forgets its spots)."""
 PLACEHOLDER_CALLS = frozenset({"N0CALL", "NOCALL", "MYCALL", "CALLSIGN", "YOURCALL", "XX0XX"})
 # Letters, digits and `/` (portable forms), an optional SSID; at least one letter and one
 # digit, as every amateur callsign has.
@@ -91,9 +94,12 @@ def check_callsign(value: str | None) -> str | None:
 class Settings(BaseSettings):
     """Every setting dxspots reads. Each is documented in docs/configuration.md."""
 
+    # An empty value is no value: `DXSPOTS_API_PORT=` (or a compose pass-through of a setting
+    # .env does not set) means the default.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_ignore_empty=True,
+    )  # fmt: skip
 
     database_url: str | None = None
     """Writer DSN. Unset: a local PostgreSQL server is run in the data directory."""

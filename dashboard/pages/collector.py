@@ -10,16 +10,14 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.guard import guarded
+from dxspots.db.nodestatus import SILENT_AFTER_S
 from dxspots.queries import Page
-
-# A collector that has not written for this long is shown as silent (stopped or stuck).
-STALE_S = 60
 
 
 def nodes_table(table: pd.DataFrame) -> None:
     now = data.utc_now()
     table["state"] = [
-        "stale (collector silent)" if (now - updated).total_seconds() > STALE_S
+        "stale (collector silent)" if (now - updated).total_seconds() > SILENT_AFTER_S
         else ("logged in" if logged_in else "connecting")
         for updated, logged_in in zip(table["updated_at"], table["logged_in"], strict=True)
     ]  # fmt: skip

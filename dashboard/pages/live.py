@@ -14,6 +14,8 @@ from dashboard import charts, data
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
 from dxspots.bands import HF_BANDS, band_order
+from dxspots.db.nodestatus import SILENT_AFTER_S
+from dxspots.settings import SIMULATED_NODE
 
 # Spots in 15 minutes: under QUIET_BELOW a band reads quiet, from BUSY_FROM busy. (Comments,
 # not docstrings: Streamlit would print a bare string in a page.)
@@ -104,8 +106,15 @@ def latest(filters: dict[str, Any]) -> None:
 
 
 def simulated_notice() -> None:
-    """Say so when the spots come from the built-in simulated node (`dxspots up`)."""
-    if any(node["node"] == "simulator" for node in data.query("nodes").items):
+    """Say so while the collector is connected to the built-in simulated node (`dxspots up`
+    without a callsign): logged in, and reported within the last minute."""
+    now = data.utc_now()
+    if any(
+        node["node"] == SIMULATED_NODE
+        and node["logged_in"]
+        and (now - node["updated_at"]).total_seconds() < SILENT_AFTER_S
+        for node in data.query("nodes").items
+    ):
         st.warning(
             "Simulated spots: the collector is connected to the built-in simulated node "
             "(`dxspots up` without a callsign), not to a real cluster. Set DXSPOTS_CALLSIGN "

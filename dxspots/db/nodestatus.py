@@ -7,6 +7,10 @@ from datetime import datetime
 
 import psycopg
 
+SILENT_AFTER_S = 60
+"""A status row older than this means its collector has stopped or is stuck (a running one
+writes them every few seconds: collector.app.STATUS_SECONDS)."""
+
 
 @dataclass(frozen=True, slots=True)
 class NodeStatusRow:

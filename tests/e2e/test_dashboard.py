@@ -95,6 +95,27 @@ def test_live_counts_bands_and_lists_the_latest_spots(
     assert len(at.get("vega_lite_chart")) == 1
 
 
+@pytest.mark.parametrize(
+    ("logged_in", "age", "shown"),
+    [(True, "5 seconds", True), (False, "5 seconds", False), (True, "10 minutes", False)],
+    ids=["connected", "not-logged-in", "collector-gone"],
+)
+def test_the_simulated_notice_only_while_the_simulated_node_is_connected(
+    reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch,
+    logged_in: bool, age: str, shown: bool,
+) -> None:  # fmt: skip
+    with psycopg.connect(spots_dsn, autocommit=True) as admin:
+        admin.execute(
+            "INSERT INTO node_status (node, host, port, logged_in, updated_at)"
+            " VALUES ('simulator', '127.0.0.1', 7300, %s, now() - %s::interval)",
+            (logged_in, age),
+        )
+    at = app(reader, monkeypatch).run()
+    no_errors(at)
+    notices = [w.value for w in at.warning if "Simulated spots" in w.value]
+    assert bool(notices) == shown
+
+
 def test_filters_from_the_address_and_the_sidebar_change_what_is_shown(
     reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from dxspots.settings import Settings
 from tests.conftest import REPO
 
 DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
@@ -97,9 +98,17 @@ def test_compose_services_are_wired_as_documented() -> None:
         assert service["restart"] == "unless-stopped"
         assert service["build"]["target"] == name
     for name in ("api", "dashboard"):
-        url = services[name]["environment"]["DXSPOTS_READ_DATABASE_URL"]
+        environment = services[name]["environment"]
+        url = environment["DXSPOTS_READ_DATABASE_URL"]
         assert url.startswith("postgresql://dxspots_web:")  # the read-only login
-        assert "DXSPOTS_DATABASE_URL" not in services[name]["environment"]
+        assert "DXSPOTS_DATABASE_URL" not in environment
+        # Never .env wholesale (the superuser's password): each of its own settings by name.
+        assert "env_file" not in services[name]
+        fields = [f"DXSPOTS_{field.upper()}" for field in Settings.model_fields]
+        own = [f for f in fields if f.startswith(f"DXSPOTS_{name.upper()}_")]
+        own = [f for f in own if not f.endswith(("_HOST", "_PORT"))]  # the image's
+        for setting in [*own, "DXSPOTS_LOG_LEVEL"]:
+            assert environment[setting] == f"${{{setting}:-}}", setting
     for name, service in services.items():
         for port in service.get("ports", []):
             assert name == "proxy" or str(port).startswith("127.0.0.1:"), (name, port)

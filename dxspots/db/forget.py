@@ -1,0 +1,45 @@
+"""Forget one node: its spots, reports, rejected lines and status, and its share of the
+hourly counts. `dxspots up` uses it to take out the built-in simulated node's spots once the
+collector is set to collect live ones, so that no made-up spot is counted beside real ones.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from dxspots.db.writer import SPOTS_WRITE_LOCK
+
+TABLES = ("solar_reports", "announcements", "rejected_lines", "node_status")
+"""The tables besides `spots` that record which node a row came from."""
+
+
+def forget_node(conn: psycopg.Connection[tuple[object, ...]], node: str) -> dict[str, int]:
+    """Delete every row that came from `node`; return how many, by table. One transaction,
+    holding the writers' lock, so the hourly counts are redone with no batch in between."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (SPOTS_WRITE_LOCK,))
+        cur.execute(
+            "WITH gone AS (DELETE FROM spots WHERE node = %s RETURNING spot_time)"
+            " SELECT date_trunc('hour', spot_time, 'UTC') AS hour, count(*) FROM gone"
+            " GROUP BY 1",
+            (node,),
+        )
+        hours = cur.fetchall()
+        counts = {"spots": sum(int(n) for _, n in hours)}  # type: ignore[call-overload]
+        if hours:  # those hours' counts, made again from what is left
+            touched = [hour for hour, _ in hours]
+            cur.execute("DELETE FROM spot_hours WHERE hour = ANY(%s)", (touched,))
+            cur.execute(
+                "INSERT INTO spot_hours"
+                " SELECT h.hour, coalesce(band, ''), coalesce(mode, ''),"
+                "        coalesce(spotter_continent, ''), coalesce(dx_continent, ''),"
+                "        is_skimmer, count(*)"
+                " FROM unnest(%s::timestamptz[]) AS h(hour)"
+                " JOIN spots ON spot_time >= h.hour AND spot_time < h.hour + interval '1 hour'"
+                " GROUP BY 1, 2, 3, 4, 5, 6",
+                (touched,),
+            )
+        for table in TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE node = %s", (node,))  # fixed names
+            counts[table] = cur.rowcount
+    return counts
