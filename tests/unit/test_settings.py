@@ -67,6 +67,19 @@ def test_empty_cty_path_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings().cty_path is None
 
 
+@pytest.mark.parametrize(
+    ("name", "field", "default"),
+    [("DXSPOTS_API_PORT", "api_port", 8080), ("DXSPOTS_DASHBOARD_REFRESH", "dashboard_refresh",
+     10.0), ("DXSPOTS_NODES", "nodes", []), ("DXSPOTS_API_CORS_ORIGINS", "api_cors_origins", [])],
+)  # fmt: skip
+def test_an_empty_value_is_the_default(
+    monkeypatch: pytest.MonkeyPatch, name: str, field: str, default: object
+) -> None:
+    """As compose passes a setting .env does not set: `NAME=` must not be an error."""
+    monkeypatch.setenv(name, "")
+    assert getattr(load_settings(), field) == default
+
+
 def test_unknown_settings_are_named(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DXSPOTS_CALLSGN=DL1ABC\nPOSTGRES_PASSWORD=x\n")
     environ = {"DXSPOTS_NODE": "x", "DXSPOTS_DATA_DIR": "d", "DXSPOTS_TEST_DATABASE_URL": "y"}
