@@ -221,10 +221,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     with reader_dsn(settings) as dsn, connect(dsn) as conn:
         conn.autocommit = True
         prepare_reader(conn, EXPORT_STATEMENT_TIMEOUT_S)
-        total = fetch(conn, count).items[0]["spots"]
+        # The count only sizes the progress bar: no second scan when nobody watches.
+        total = fetch(conn, count).items[0]["spots"] if sys.stderr.isatty() else None
         out = sys.stdout.buffer if partial is None else partial.open("wb")
         bar = tqdm(total=total, unit=" spots", desc="export", file=sys.stderr,
-                   disable=total < 10_000 or not sys.stderr.isatty())  # fmt: skip
+                   disable=total is None or total < 10_000)  # fmt: skip
         try:
             rows = export_spots(conn, statement, out, fmt, bar.update)
         except ExportError as error:

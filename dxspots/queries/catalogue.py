@@ -244,14 +244,11 @@ def _heatmap(p: HeatmapParams, now: datetime, fetch: int) -> Built:
     given = {name for name in SpotFilters.model_fields if getattr(p, name) is not None}
     if given <= _ROLLUP_FILTERS:
         # The hourly counts the writer keeps: the same answer from far fewer rows.
+        # Its columns have the spots' names, so the spots' conditions apply (a listed value
+        # is never '', the rollup's unknown).
         parts: list[sql.Composable] = [sql.SQL("hour >= %(since)s AND hour < %(until)s")]
         values["since"], values["until"] = span.since, span.until
-        for name in sorted(given - {"skimmer"}):  # a listed value is never '' (unknown)
-            parts.append(sql.SQL("{} = ANY(%({})s)").format(sql.Identifier(name), sql.SQL(name)))
-            values[name] = list(getattr(p, name))
-        if p.skimmer is not None:
-            parts.append(sql.SQL("is_skimmer = %(skimmer)s"))
-            values["skimmer"] = p.skimmer
+        parts += spot_conditions(p, None, values)
         statement = sql.SQL(
             "SELECT * FROM (SELECT NULLIF(band, '') AS band,"
             " extract(hour FROM hour AT TIME ZONE 'UTC')::int AS hour,"
