@@ -10,13 +10,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from dxspots.bands import BANDS
+from dxspots.bands import BAND_NAMES
 from dxspots.modes import MODES
 from dxspots.queries import CATALOGUE, Query, SpotFilters
 from dxspots.queries.params import CALL_PATTERN, CONTINENTS, PREFIX_PATTERN, Params
 
 _ENUMS: dict[str, list[str]] = {
-    "band": [band.name for band in BANDS],
+    "band": list(BAND_NAMES),
     "mode": list(MODES),
     "dx_continent": list(CONTINENTS),
     "spotter_continent": list(CONTINENTS),
@@ -101,9 +101,7 @@ def _json_answer(query: Query, schemas: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": ["items", "next"]}
 
 
-def _operation(
-    query: Query, csv: bool, schemas: dict[str, Any], secured: bool, suffix: str
-) -> dict[str, Any]:
+def _operation(query: Query, csv: bool, schemas: dict[str, Any], suffix: str) -> dict[str, Any]:
     limit_max = query.params.LIMIT_MAX
     if csv and query.csv_limit_max:
         limit_max = query.csv_limit_max
@@ -123,8 +121,6 @@ def _operation(
         "503": _unavailable(),
         "500": _error("An internal error (logged)."),
     }
-    if secured:
-        responses["401"] = _error("No or a wrong `X-API-Key`.")
     return {
         "operationId": f"{query.name}_{suffix}",
         "summary": query.doc.split(". ")[0],
@@ -150,11 +146,9 @@ def build_document(*, secured: bool, version: str) -> dict[str, Any]:
     }
     paths: dict[str, Any] = {}
     for query in CATALOGUE.values():
-        paths[f"/v1/{query.name}"] = {"get": _operation(query, False, schemas, secured, "get")}
-        paths[f"/v1/{query.name}.json"] = {
-            "get": _operation(query, False, schemas, secured, "json")
-        }
-        paths[f"/v1/{query.name}.csv"] = {"get": _operation(query, True, schemas, secured, "csv")}
+        paths[f"/v1/{query.name}"] = {"get": _operation(query, False, schemas, "get")}
+        paths[f"/v1/{query.name}.json"] = {"get": _operation(query, False, schemas, "json")}
+        paths[f"/v1/{query.name}.csv"] = {"get": _operation(query, True, schemas, "csv")}
     stream_params = parameters(SpotFilters, 0)
     stream_params.append({
         "name": "Last-Event-ID", "in": "header", "required": False,

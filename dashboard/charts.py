@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dxspots.bands import BANDS
+from dxspots.bands import BAND_NAMES
 
-BAND_ORDER = [band.name for band in BANDS]
+BAND_ORDER = list(BAND_NAMES)
 UTC_AXIS = alt.Axis(format="%H:%M", title="UTC")
 
 SPOT_COLUMNS = {

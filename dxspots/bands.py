@@ -61,13 +61,14 @@ BANDS: tuple[Band, ...] = (
     Band("submm", 300_000_000.0, 7_500_000_000.0),
 )
 """Every ADIF band, lowest first (the order `band_order` sorts by)."""
+BAND_NAMES: tuple[str, ...] = tuple(band.name for band in BANDS)
+"""Their names, in that order."""
 
 HF_BANDS: tuple[str, ...] = ("160m", "80m", "60m", "40m", "30m", "20m", "17m", "15m", "12m", "10m")
 """The names of the HF bands as DXers count them, 160 m to 10 m, lowest first."""
 
 _LOWERS = tuple(band.lower_khz for band in BANDS)
 _UPPERS = tuple(band.upper_khz for band in BANDS)
-_NAMES = tuple(band.name for band in BANDS)
 _ORDER = {band.name: index for index, band in enumerate(BANDS)}
 
 
@@ -81,7 +82,7 @@ def band_for(freq_khz: float) -> str | None:
     # NaN compares false with everything, so it fails the upper-edge test below too.
     if index < 0 or not freq_khz <= _UPPERS[index]:
         return None
-    return _NAMES[index]
+    return BAND_NAMES[index]
 
 
 def band_at(freq_khz: float) -> Band | None:

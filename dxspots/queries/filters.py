@@ -15,10 +15,10 @@ from typing import Any
 
 from psycopg import sql
 
-from dxspots.bands import BANDS
+from dxspots.bands import BAND_NAMES
 from dxspots.queries.params import ParameterError, SpotFilters, Window
 
-BAND_ORDER = [band.name for band in BANDS]
+BAND_ORDER = list(BAND_NAMES)
 """Bound as `%(band_order)s` to sort bands by frequency: `array_position(...)`."""
 BAND_RANK = sql.SQL("array_position(%(band_order)s::text[], band)")
 
