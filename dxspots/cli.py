@@ -292,9 +292,9 @@ DEFAULT_NODES = '[{"name": "rbn", "host": "telnet.reversebeacon.net", "port": 70
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the database, migrations, collector, API and dashboard until Ctrl-C."""
     import json
-    import socket
 
     from dxspots.db.forget import forget_node
+    from dxspots.db.localserver import free_port
     from dxspots.db.migrate import MigrationError, migrate
     from dxspots.supervise import Service, run_services
 
@@ -316,11 +316,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             f"a local server in {settings.data_dir / 'postgres'}"
         )  # fmt: skip
         env = {"DXSPOTS_DATABASE_URL": dsn}
+        if settings.read_database_url is None:  # migrated above: the children need not again
+            env["DXSPOTS_READ_DATABASE_URL"] = dsn
         services = []
         if simulated:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = int(sock.getsockname()[1])
+            port = free_port()
             node = {"name": SIMULATED_NODE, "host": "127.0.0.1", "port": port, "backfill": 30}
             services.append(Service("the simulated node", ["simulate", "--port", str(port)]))
             env |= {"DXSPOTS_NODES": json.dumps([node]), "DXSPOTS_CALLSIGN": SIMULATED_CALL}

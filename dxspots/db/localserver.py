@@ -103,7 +103,8 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -241,7 +242,7 @@ class LocalServer:
         if not self.running():
             port = self.port
             if port is None or not _port_free(port):
-                port = _free_port()
+                port = free_port()
             (self.root / "port").write_text(f"{port}\n")
             options = {
                 "port": str(port),
