@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import psycopg
 
-from dxspots.db.writer import SPOTS_WRITE_LOCK
+from dxspots.db.writer import HOUR_COUNTS, SPOTS_WRITE_LOCK
 
 TABLES = ("solar_reports", "announcements", "rejected_lines", "node_status")
 """The tables besides `spots` that record which node a row came from."""
@@ -29,16 +29,11 @@ def forget_node(conn: psycopg.Connection[tuple[object, ...]], node: str) -> dict
         if hours:  # those hours' counts, made again from what is left
             touched = [hour for hour, _ in hours]
             cur.execute("DELETE FROM spot_hours WHERE hour = ANY(%s)", (touched,))
-            cur.execute(
-                "INSERT INTO spot_hours"
-                " SELECT h.hour, coalesce(band, ''), coalesce(mode, ''),"
-                "        coalesce(spotter_continent, ''), coalesce(dx_continent, ''),"
-                "        is_skimmer, count(*)"
-                " FROM unnest(%s::timestamptz[]) AS h(hour)"
-                " JOIN spots ON spot_time >= h.hour AND spot_time < h.hour + interval '1 hour'"
-                " GROUP BY 1, 2, 3, 4, 5, 6",
-                (touched,),
+            spots_there = (
+                "(SELECT spots.* FROM unnest(%s::timestamptz[]) AS h(hour) JOIN spots"
+                " ON spot_time >= h.hour AND spot_time < h.hour + interval '1 hour') AS there"
             )
+            cur.execute("INSERT INTO spot_hours " + HOUR_COUNTS.format(spots_there), (touched,))
         for table in TABLES:
             cur.execute(f"DELETE FROM {table} WHERE node = %s", (node,))  # fixed names
             counts[table] = cur.rowcount

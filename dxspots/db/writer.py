@@ -45,15 +45,19 @@ _STAGING_TYPES = (
     " WHERE attrelid = 'pg_temp.spots_in'::regclass AND attnum > 0 AND NOT attisdropped"
     " ORDER BY attnum"
 )
+HOUR_COUNTS = (
+    "SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),"
+    " coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)"
+    " FROM {} GROUP BY 1, 2, 3, 4, 5, 6"
+)
+"""The `spot_hours` rows of the spots in `{}` (a table or a subquery); unknowns as ''."""
 _INSERT_SPOTS = sql.SQL(
     "WITH new AS (INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in"
     "   ON CONFLICT DO NOTHING"
     "   RETURNING spot_time, band, mode, spotter_continent, dx_continent, is_skimmer),"
-    " hours AS (INSERT INTO spot_hours"
-    "   SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),"
-    "          coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)"
-    "   FROM new GROUP BY 1, 2, 3, 4, 5, 6"
-    "   ON CONFLICT ON CONSTRAINT spot_hours_key"
+    " hours AS (INSERT INTO spot_hours "
+    + HOUR_COUNTS.format("new")
+    + "   ON CONFLICT ON CONSTRAINT spot_hours_key"
     "   DO UPDATE SET spots = spot_hours.spots + excluded.spots)"
     " SELECT count(*) FROM new"
 ).format(columns=_COLUMN_LIST)
