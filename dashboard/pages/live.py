@@ -68,7 +68,9 @@ def per_band(filters: dict[str, Any], **window: Any) -> dict[str, int]:
 
 
 def tiles(filters: dict[str, Any]) -> None:
+    # Edges on the answer cache's beat, so every viewer within it asks the same question.
     now = data.utc_now().replace(microsecond=0)
+    now -= timedelta(seconds=now.second % data.CACHE_TTL_S)
     others = {k: v for k, v in filters.items() if k != "band"}
     edges = [(now - timedelta(minutes=m)).isoformat() for m in (0, 15, 30)]
     current = per_band(others, since=edges[1], until=edges[0])
