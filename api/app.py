@@ -35,6 +35,7 @@ from api.routes import (
     StreamResource,
 )
 from api.stream import SpotFeed
+from api.transport import ClientGuard
 from dxspots.queries import CATALOGUE, aprepare_reader
 from dxspots.settings import Settings
 
@@ -60,16 +61,28 @@ class Lifespan:
 
 
 class Gate:
-    """Count and time every request; ask for the API key on /v1 when one is set."""
+    """Count and time every request; ask for the API key when one is set; common headers.
 
-    def __init__(self, metrics: ApiMetrics, api_key: str | None) -> None:
+    The key is checked on the route the router matched, not on the path as spelt, so that
+    no spelling (`//v1/spots`, `/%2Fv1/spots`) reaches a route around it: every route wants
+    the key unless its resource is marked `public` (the probes, metrics, the document).
+    """
+
+    def __init__(self, metrics: ApiMetrics, api_key: str | None, vary_origin: bool) -> None:
         self.metrics = metrics
         self.key = api_key.encode() if api_key else None
+        self.vary_origin = vary_origin
 
     async def process_request(self, req: Request, resp: Response) -> None:
         req.context.started = time.perf_counter()
-        if self.key is None or req.method == "OPTIONS" or not req.path.startswith("/v1/"):
-            return
+
+    async def process_resource(
+        self, req: Request, resp: Response, resource: object, params: dict[str, Any]
+    ) -> None:
+        if self.key is None or resource is None or getattr(resource, "public", False) is True:
+            return  # no key set, no route (a 404 follows), or an open route
+        if req.method == "OPTIONS":
+            return  # a CORS preflight cannot carry the key; it answers no data
         given = (req.get_header("X-API-Key") or "").encode()
         if not hmac.compare_digest(given, self.key):
             raise falcon.HTTPUnauthorized(
@@ -80,6 +93,10 @@ class Gate:
     async def process_response(
         self, req: Request, resp: Response, resource: object, req_succeeded: bool
     ) -> None:
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        if self.vary_origin:
+            # The CORS headers depend on the request's Origin: caches must keep them apart.
+            resp.append_header("Vary", "Origin")
         started = getattr(req.context, "started", None)
         if started is None:
             return
@@ -94,8 +111,12 @@ def _version() -> str:
         return "0"
 
 
-def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
-    """Build the API for the database at `dsn` (a reader: see docs/database.md)."""
+def create_app(settings: Settings, dsn: str) -> ClientGuard:
+    """Build the API for the database at `dsn` (a reader: see docs/database.md).
+
+    The Falcon app comes wrapped in `ClientGuard` (api/transport.py), which drops clients
+    that stop reading and stops streamed answers whose client left.
+    """
 
     async def configure(conn: AsyncConnection[Any]) -> None:
         if not await aprepare_reader(conn, settings.api_statement_timeout):
@@ -118,9 +139,12 @@ def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
     cache = AnswerCache(settings.api_cache_seconds)
     metrics = ApiMetrics(pool, cache, feed)
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
-    middleware: list[Any] = [Lifespan(pool, feed), Gate(metrics, api_key)]
+    origins: str | list[str] = []
     if settings.api_cors_origins:
         origins = "*" if "*" in settings.api_cors_origins else settings.api_cors_origins
+    gate = Gate(metrics, api_key, vary_origin=isinstance(origins, list) and bool(origins))
+    middleware: list[Any] = [Lifespan(pool, feed), gate]
+    if origins:
         middleware.append(falcon.CORSMiddleware(allow_origins=origins))
     app = falcon.asgi.App(middleware=middleware)
     app.req_options.auto_parse_qs_csv = False
@@ -134,10 +158,12 @@ def create_app(settings: Settings, dsn: str) -> falcon.asgi.App[Any, Any]:
         app.add_route(f"/v1/{name}", resource)
         app.add_route(f"/v1/{name}.json", resource, suffix="json")
         app.add_route(f"/v1/{name}.csv", resource, suffix="csv")
-    app.add_route("/v1/stream", StreamResource(feed, pool))
+    app.add_route("/v1/stream", StreamResource(feed, pool, settings.api_stream_clients))
     app.add_route("/healthz", HealthResource())
     app.add_route("/readyz", ReadyResource(pool, feed))
     app.add_route("/metrics", MetricsResource(metrics))
     document = build_document(secured=api_key is not None, version=_version())
     app.add_route("/openapi.json", OpenApiResource(document))
-    return app
+    return ClientGuard(
+        app, send_timeout_s=settings.api_send_timeout, on_drop=metrics.client_dropped
+    )

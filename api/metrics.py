@@ -46,8 +46,12 @@ class _State(MetricsSource):
             "dxspots_api_cache_misses", "Answers computed", value=self.cache.misses
         )
         yield GaugeMetricFamily(
-            "dxspots_api_stream_clients", "Live stream clients", value=len(self.feed.subscribers)
+            "dxspots_api_stream_clients", "Live stream clients", value=self.feed.clients
         )
+        yield GaugeMetricFamily(
+            "dxspots_api_stream_errors", "Streams ended by a database failure",
+            value=self.feed.ended_by_error,
+        )  # fmt: skip
         yield GaugeMetricFamily(
             "dxspots_api_stream_events", "Spot events sent to stream clients",
             value=self.feed.delivered,
@@ -72,7 +76,16 @@ class ApiMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.dropped = Counter(
+            "dxspots_api_clients_dropped",
+            "Streamed answers stopped: the client left, or stopped reading",
+            ["reason"],
+            registry=self.registry,
+        )
         self.registry.register(_State(pool, cache, feed))
+
+    def client_dropped(self, reason: str) -> None:
+        self.dropped.labels(reason).inc()
 
     def observe(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()

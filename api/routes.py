@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -109,7 +109,7 @@ class QueryResource:
         stamp = planned.main.values.get("until", _now())
         filename = f"dxspots-{self.query.name}-{stamp:%Y%m%dT%H%MZ}.csv"
         resp.downloadable_as = filename
-        resp.stream = _prepend(first, chunks)
+        resp.stream = Export(first, chunks)
 
     async def _csv(self, planned: Plan) -> AsyncGenerator[bytes]:
         # An export holds a connection while it streams (a slow reader keeps it longer):
@@ -122,10 +122,29 @@ class QueryResource:
                     yield chunk
 
 
-async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    yield first
-    async for chunk in rest:
-        yield chunk
+class Export:
+    """A CSV export as it goes out: its first chunk, then the rest of the COPY.
+
+    Falcon closes a response stream that has `close()` however the sending ends, so a
+    client that leaves (or stops reading) ends the COPY here: psycopg cancels the query,
+    and the connection and the export slot are free again.
+    """
+
+    def __init__(self, first: bytes, rest: AsyncGenerator[bytes]) -> None:
+        self.first: bytes | None = first
+        self.rest = rest
+
+    def __aiter__(self) -> Export:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first
+        return await anext(self.rest)
+
+    async def close(self) -> None:
+        await self.rest.aclose()
 
 
 _LAST_ID_RE = re.compile(r"\d{1,18}")
@@ -134,9 +153,11 @@ _LAST_ID_RE = re.compile(r"\d{1,18}")
 class StreamResource:
     """`/v1/stream`: new spots as Server-Sent Events, with the spot filters of `/v1/spots`."""
 
-    def __init__(self, feed: SpotFeed, pool: AsyncConnectionPool[Any]) -> None:
+    def __init__(self, feed: SpotFeed, pool: AsyncConnectionPool[Any], clients: int) -> None:
         self.feed = feed
         self.pool = pool
+        self.clients = clients
+        """The most streams this process serves at once (`DXSPOTS_API_STREAM_CLIENTS`)."""
 
     async def on_get(self, req: Request, resp: Response) -> None:
         filters = read_params(SpotFilters, _raw(req))  # no window, no limit: live
@@ -146,13 +167,21 @@ class StreamResource:
             if _LAST_ID_RE.fullmatch(last.strip()) is None:
                 raise ParameterError("Last-Event-ID", "expected the id of a spot event")
             last_id = int(last.strip())
+        if self.feed.clients >= self.clients:
+            raise BusyError(
+                f"{self.clients} live-stream clients are connected, the most this server "
+                "takes; try again shortly"
+            )
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")  # nginx: do not buffer the stream
-        resp.sse = self.feed.events(self.pool, filters, last_id)
+        resp.sse = self.feed.open(self.pool, filters, last_id)
 
 
 class HealthResource:
     """`/healthz`: the process answers."""
+
+    public = True
+    """Answers without the API key."""
 
     async def on_get(self, req: Request, resp: Response) -> None:
         resp.data = b'{"status":"ok"}'
@@ -161,6 +190,9 @@ class HealthResource:
 
 class ReadyResource:
     """`/readyz`: the database answers (503 with the error body when it does not)."""
+
+    public = True
+    """Answers without the API key."""
 
     def __init__(self, pool: AsyncConnectionPool[Any], feed: SpotFeed) -> None:
         self.pool = pool
@@ -182,6 +214,9 @@ class ReadyResource:
 class MetricsResource:
     """`/metrics`: Prometheus text format."""
 
+    public = True
+    """Answers without the API key."""
+
     def __init__(self, metrics: ApiMetrics) -> None:
         self.metrics = metrics
 
@@ -191,6 +226,9 @@ class MetricsResource:
 
 class OpenApiResource:
     """`/openapi.json`: the document, built once."""
+
+    public = True
+    """Answers without the API key."""
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.data = orjson.dumps(document)

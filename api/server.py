@@ -10,12 +10,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from typing import Any
 
-import falcon.asgi
 import uvicorn
 
 from api.app import create_app
+from api.transport import ClientGuard, GuardedHttpTools
 from dxspots.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def serve(settings: Settings, dsn: str) -> None:
         "host": settings.api_host,
         "port": settings.api_port,
         "loop": _loop(),
-        "http": "httptools",
+        "http": "api.transport:GuardedHttpTools",  # httptools with a header deadline
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level.lower(),
@@ -42,6 +41,7 @@ def serve(settings: Settings, dsn: str) -> None:
         "proxy_headers": False,
         "server_header": False,
     }
+    GuardedHttpTools.header_timeout_s = settings.api_header_timeout
     log.info(
         "API on http://%s:%s (%d worker(s))", settings.api_host, settings.api_port,
         settings.api_workers,
@@ -53,6 +53,8 @@ def serve(settings: Settings, dsn: str) -> None:
     uvicorn.run("api.server:worker_app", factory=True, workers=settings.api_workers, **common)  # type: ignore[arg-type]
 
 
-def worker_app() -> falcon.asgi.App[Any, Any]:
+def worker_app() -> ClientGuard:
     """Entry point of a worker process: its settings, the parent's DSN, a new app."""
-    return create_app(load_settings(), os.environ[WORKER_DSN_VARIABLE])
+    settings = load_settings()
+    GuardedHttpTools.header_timeout_s = settings.api_header_timeout  # before it serves
+    return create_app(settings, os.environ[WORKER_DSN_VARIABLE])

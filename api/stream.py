@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import psycopg
+import psycopg_pool
 from falcon.asgi import SSEvent
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -33,7 +35,9 @@ from dxspots.queries import LATEST_SPOT_ID, READY_CHECK, SpotFilters, matches, n
 log = logging.getLogger(__name__)
 
 FETCH_ROWS = 2000
-"""Rows read per round, from the feed's connection and for a client's catch-up."""
+"""Rows read per round from the feed's connection (shared by every subscriber)."""
+CATCH_UP_ROWS = 100
+"""Rows read per round for one client's catch-up: all a client that stops reading can hold."""
 CATCH_UP_MAX = 10_000
 """At most this many missed spots are replayed to a reconnecting client; then a `gap` event."""
 QUEUE_ROWS = 5000
@@ -66,6 +70,9 @@ class SpotFeed:
         self.last_id: int | None = None
         self.connected = asyncio.Event()
         self.delivered = 0
+        self.clients = 0
+        """Streams open (admitted and not yet ended)."""
+        self.ended_by_error = 0
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -138,10 +145,54 @@ class SpotFeed:
             except asyncio.QueueFull:
                 subscriber.overflowed = True
 
-    async def events(
+    def open(
         self, pool: AsyncConnectionPool[Any], filters: SpotFilters, last_event_id: int | None
-    ) -> AsyncIterator[SSEvent]:
-        """Yield the SSE events of one client until it goes away."""
+    ) -> AsyncGenerator[SSEvent]:
+        """Admit one client: its events, counted in `clients` until they end.
+
+        The count is given back when the events end, or when they are dropped unstarted.
+        """
+        ticket = _Ticket(self)
+        events = self._events(pool, filters, last_event_id, ticket)
+        weakref.finalize(events, ticket.release)
+        return events
+
+    async def _events(
+        self,
+        pool: AsyncConnectionPool[Any],
+        filters: SpotFilters,
+        last_event_id: int | None,
+        ticket: _Ticket,
+    ) -> AsyncGenerator[SSEvent]:
+        """Yield the SSE events of one client until it goes away or the database fails.
+
+        A failure ends the stream with an `error` event and a log line: the client
+        reconnects with its Last-Event-ID and loses nothing.
+        """
+        try:
+            # aclosing: when this generator is closed, so is the client's (its subscriber
+            # goes at once, not when the garbage collector finds it).
+            async with contextlib.aclosing(
+                self._client_events(pool, filters, last_event_id)
+            ) as events:
+                async for event in events:
+                    yield event
+        except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as error:
+            self.ended_by_error += 1
+            log.warning("live stream: a client's stream ended: %s", _first_line(error))
+            yield _error_event("the database is not reachable or too busy; reconnect shortly")
+        except Exception as error:  # only the stream's outermost loop: never a traceback
+            self.ended_by_error += 1
+            log.error("live stream: a client's stream failed: %s: %s", type(error).__name__,
+                      _first_line(error))  # fmt: skip
+            log.debug("live stream failure", exc_info=True)
+            yield _error_event("the stream failed; reconnect shortly")
+        finally:
+            ticket.release()
+
+    async def _client_events(
+        self, pool: AsyncConnectionPool[Any], filters: SpotFilters, last_event_id: int | None
+    ) -> AsyncGenerator[SSEvent]:
         if self.last_id is None:
             # The feed is still connecting (just started, or the database was away): wait a
             # little, so that a Last-Event-ID can be told from one this database never gave.
@@ -193,21 +244,51 @@ class SpotFeed:
         """Replay spots stored after `after` from the database (at most CATCH_UP_MAX)."""
         replayed = 0
         while True:
-            statement = new_spots(after, FETCH_ROWS, filters)
+            # Small rounds, each rendered before it is sent: a client that stops reading
+            # holds one round's events, not thousands of rows.
+            statement = new_spots(after, CATCH_UP_ROWS, filters)
             async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
                 await cur.execute(statement.sql, statement.values)
                 rows = await cur.fetchall()
-            for row in rows:
-                after = row["id"]
+            events = [(_spot_event(row), row["id"]) for row in rows]
+            del rows
+            for event, row_id in events:
                 replayed += 1
                 self.delivered += 1
-                yield _spot_event(row), after
-            if len(rows) < FETCH_ROWS:
+                yield event, row_id
+            if events:
+                after = events[-1][1]
+            if len(events) < CATCH_UP_ROWS:
                 return
             if replayed >= CATCH_UP_MAX:
                 latest = max(after, self.last_id or after)
                 yield _gap(after, latest, replayed), latest
                 return
+
+
+class _Ticket:
+    """One admitted client in `SpotFeed.clients`; released once, however its stream ends."""
+
+    __slots__ = ("feed", "held")
+
+    def __init__(self, feed: SpotFeed) -> None:
+        self.feed = feed
+        self.held = True
+        feed.clients += 1
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.feed.clients -= 1
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
+def _error_event(detail: str) -> SSEvent:
+    """The last event of a stream that failed; the client should reconnect later."""
+    return SSEvent(event="error", data=orjson.dumps({"error": "unavailable", "detail": detail}))
 
 
 def _gap(after: int, resumed_at: int, replayed: int) -> SSEvent:

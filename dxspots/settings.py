@@ -150,6 +150,13 @@ class Settings(BaseSettings):
     """Origins allowed to call the API from a browser, comma-separated (`*`: any)."""
     api_stream_heartbeat: float = Field(default=15.0, ge=0.1, le=300)
     """Seconds between heartbeat comments on an idle live stream (proxies close idle ones)."""
+    api_stream_clients: int = Field(default=500, ge=1, le=100_000)
+    """Live-stream clients one API process serves at once; past that, a 503."""
+    api_send_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds a client may leave a response unread before the API drops it."""
+    api_header_timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds a connection has to send a request's headers (from connecting, or from the
+    end of its previous answer) before the API closes it."""
     api_key: SecretStr | None = None
     """When set, `/v1/*` wants this value in the `X-API-Key` header."""
 
