@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 from dxspots.queries import Statement
 from dxspots.queries.catalogue import SPOT_COLUMNS
 from dxspots.queries.rows import SpotRow
+from dxspots.spreadsheet import inert_frame
 
 CHUNK_ROWS = 50_000
 FORMATS = ("csv", "parquet", "jsonl")
@@ -118,7 +119,7 @@ def export_spots(
             else:
                 frame = spots_frame(chunk)
                 if fmt == "csv":
-                    frame.to_csv(out, header=rows == 0, index=False)
+                    inert_frame(frame).to_csv(out, header=rows == 0, index=False)
                 else:
                     if writer is None:
                         writer = pq.ParquetWriter(out, schema, compression="zstd")

@@ -37,6 +37,7 @@ from dxspots.queries.params import (
     _single,
     decode_cursor,
     read_params,
+    shown,
 )
 
 SPOT_COLUMNS = tuple(rows.SpotRow.__annotations__)
@@ -139,7 +140,7 @@ class TopSpottersParams(Filters):
 def _one_call(value: str) -> str:
     call = value.strip().upper()
     if _CALL_RE.fullmatch(call) is None:
-        raise ValueError(f"{value!r} is not a callsign")
+        raise ValueError(f"{shown(value)} is not a callsign")
     return call
 
 

@@ -30,10 +30,31 @@ CALL_PATTERN = "^[A-Za-z0-9/]{1,20}(-[A-Za-z0-9#]{1,4}){0,2}$"
 PREFIX_PATTERN = "^[A-Za-z0-9/]{1,12}$"
 
 
+SHOWN_CHARS = 40
+"""At most this much of a bad value (or an unknown name) is repeated back in an error."""
+MESSAGE_CHARS = 300
+
+
+def shown(value: object) -> str:
+    """`value` as an error message quotes it: its repr, cut to a short prefix.
+
+    A client's bad value is repeated so that its author sees which one, but never in full:
+    an error body is not a mirror for 64 KB of whatever was sent.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > SHOWN_CHARS:
+        return repr(text[:SHOWN_CHARS]) + "..."
+    return repr(text)
+
+
 class ParameterError(ValueError):
     """A query parameter is missing, unknown or has a bad value; `parameter` names it."""
 
     def __init__(self, parameter: str, message: str) -> None:
+        if len(parameter) > SHOWN_CHARS:  # an unknown name, as long as the client liked
+            parameter = parameter[:SHOWN_CHARS] + "..."
+        if len(message) > MESSAGE_CHARS:
+            message = message[:MESSAGE_CHARS] + "..."
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.message = message
@@ -78,12 +99,19 @@ def _iso(value: Any) -> Any:
     return value
 
 
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+"""Times must be before this: a window rounded out to whole hours or days stays in range."""
+
+
 def _utc(value: datetime) -> datetime:
-    """Read a time without an offset as UTC; keep every time timezone-aware."""
+    """Read a time without an offset as UTC; keep every time timezone-aware, in range."""
     try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("out of range: times run from year 1 to 9999 (UTC)") from None
+        raise ValueError("out of range: times run from year 1 to 9999-12-29 (UTC)") from None
+    if value >= LATEST:
+        raise ValueError("out of range: times run from year 1 to 9999-12-29 (UTC)")
+    return value
 
 
 def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -91,7 +119,9 @@ def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         band = band_named(value)
         if band is None:
-            raise ValueError(f"unknown band {value!r}; bands are ADIF names such as 20m, 2m, 70cm")
+            raise ValueError(
+                f"unknown band {shown(value)}; bands are ADIF names such as 20m, 2m, 70cm"
+            )
         out.append(band.name)
     return tuple(dict.fromkeys(out))
 
@@ -101,7 +131,7 @@ def _modes(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         mode = normalise_mode(value)
         if mode is None:
-            raise ValueError(f"{value!r} is not a mode (CW, SSB, FT8, RTTY...)")
+            raise ValueError(f"{shown(value)} is not a mode (CW, SSB, FT8, RTTY...)")
         out.append(mode)
     return tuple(dict.fromkeys(out))
 
@@ -112,7 +142,7 @@ def _pattern(regex: re.Pattern[str], what: str) -> Any:
         for value in values:
             upper = value.upper()
             if regex.fullmatch(upper) is None:
-                raise ValueError(f"{value!r} is not {what}")
+                raise ValueError(f"{shown(value)} is not {what}")
             out.append(upper)
         return tuple(dict.fromkeys(out))
 
@@ -123,7 +153,7 @@ def _continents(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:
         if value.upper() not in CONTINENTS:
-            raise ValueError(f"{value!r} is not a continent ({', '.join(CONTINENTS)})")
+            raise ValueError(f"{shown(value)} is not a continent ({', '.join(CONTINENTS)})")
         out.append(value.upper())
     return tuple(dict.fromkeys(out))
 
@@ -131,7 +161,7 @@ def _continents(values: tuple[str, ...]) -> tuple[str, ...]:
 def _texts(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         if len(value) > 64 or not value.isprintable():
-            raise ValueError(f"{value[:70]!r} is not a name (at most 64 printable characters)")
+            raise ValueError(f"{shown(value)} is not a name (at most 64 printable characters)")
     return tuple(dict.fromkeys(values))
 
 
@@ -350,8 +380,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment = datetime.fromisoformat(moment_text)
         if moment.tzinfo is None or not isinstance(row_id, int) or isinstance(row_id, bool):
             raise ValueError
+        # In UTC, whatever offset it was written with: PostgreSQL refuses some that Python
+        # takes (+20:00, seconds), and the CSV route spells the time as a literal.
+        moment = _utc(moment)
         if not -(2**63) <= row_id < 2**63:
             raise ValueError
         return moment, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError,
+            OverflowError):  # fmt: skip
         raise ParameterError("cursor", "not a `next` value from this API") from None

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from dxspots.queries.catalogue import Plan
 from dxspots.queries.params import encode_cursor
+from dxspots.spreadsheet import inert_sql
 
 
 @dataclass(slots=True)
@@ -115,13 +116,17 @@ def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
     # COPY takes no bound parameters: `bound` has the values as quoted literals. Booleans are
     # spelt true/false (COPY's own t/f puzzles spreadsheets); the rest is PostgreSQL's text
     # form, times as `2026-11-27 09:13:00+00` (UTC).
+    # Text cells a spreadsheet would run as a formula get a leading ' (dxspots.spreadsheet).
     hints = get_type_hints(plan.query.row)
-    columns = [
-        sql.SQL("{}::text AS {}").format(sql.Identifier(name), sql.Identifier(name))
-        if hints[name] in (bool, bool | None)
-        else sql.Identifier(name)
-        for name in hints
-    ]
+    columns: list[sql.Composable] = []
+    for name in hints:
+        column = sql.Identifier(name)
+        if hints[name] in (bool, bool | None):
+            columns.append(sql.SQL("{}::text AS {}").format(column, column))
+        elif hints[name] in (str, str | None):
+            columns.append(sql.SQL("{} AS {}").format(inert_sql(column), column))
+        else:
+            columns.append(column)
     return sql.SQL(
         "COPY (SELECT {} FROM ({}) AS answer) TO STDOUT WITH (FORMAT csv, HEADER)"
     ).format(
