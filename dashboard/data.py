@@ -4,7 +4,8 @@ The settings are read once per dashboard process (this is its entry point's help
 database DSN is the read DSN (`dxspots dashboard` fills it in for a local server). Answers
 are cached for half the default refresh interval, so a page that reruns finds fresh numbers and
 many browsers cost one query. A database that does not answer raises `DatabaseDown`, which
-`pages` turn into one message and a retry.
+`pages` turn into one message and a retry: what to check, never the driver's words (they name
+the server's host and port, which are the log's business, not a visitor's).
 """
 
 from __future__ import annotations
@@ -27,8 +28,26 @@ CACHE_TTL_S = 5.0
 """How long an answer is reused: half the default refresh, so each refresh is fresh."""
 
 
+UNREACHABLE_HINT = (
+    "Check that PostgreSQL is running and that `DXSPOTS_READ_DATABASE_URL` (or "
+    "`DXSPOTS_DATABASE_URL`) points at it; the dashboard's log says what failed."
+)
+UNCONFIGURED_HINT = (
+    "No database is configured: run the dashboard with `dxspots dashboard` (which starts the "
+    "local one) or set `DXSPOTS_READ_DATABASE_URL`."
+)
+
+
 class DatabaseDown(RuntimeError):
-    """The database did not answer; the message says what happened."""
+    """The database did not answer.
+
+    The message is the driver's (host, port, what failed) and goes to the log; `hint` is
+    this module's own Markdown, the only part a page shows.
+    """
+
+    def __init__(self, detail: str, *, hint: str = UNREACHABLE_HINT) -> None:
+        super().__init__(detail)
+        self.hint = hint
 
 
 class QueryTooSlow(RuntimeError):
@@ -45,10 +64,7 @@ def dsn(config: Settings) -> str:
     """The DSN the dashboard reads from."""
     found = config.read_database_url or config.database_url
     if found is None:
-        raise DatabaseDown(
-            "no database configured: run the dashboard with `dxspots dashboard` (which "
-            "starts the local one) or set DXSPOTS_READ_DATABASE_URL"
-        )
+        raise DatabaseDown("no database configured", hint=UNCONFIGURED_HINT)
     return found
 
 

@@ -2,7 +2,8 @@
 
 The names in the query string are the API's (`band`, `mode`, `spotter_continent`...), so a
 dashboard address and an API URL read the same. Values from the address are checked by the
-catalogue like any other input; a bad one is reported and dropped, never an error page.
+catalogue like any other input; a bad one is reported (as text: the report quotes it, and a
+crafted link must not put Markdown on the page) and dropped, never an error page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.literal import literal
 from dxspots.bands import HF_BANDS
 from dxspots.modes import MODES
 from dxspots.queries import ParameterError, SpotFilters, read_params
@@ -39,7 +41,7 @@ def _from_address() -> dict[str, Any]:
         try:
             read = getattr(read_params(SpotFilters, {key: value}), key)
         except ParameterError as error:
-            st.sidebar.warning(f"Ignored from the address: {error}")
+            st.sidebar.warning(f"Ignored from the address: {literal(error)}")
             continue
         if key == "skimmer":
             good[key] = "true" if read else "false"

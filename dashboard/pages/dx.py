@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.literal import literal
 from dxspots.bands import band_order
 from dxspots.queries import Page, ParameterError, read_params
 from dxspots.queries.catalogue import CallsignParams
@@ -47,20 +48,21 @@ def callsign() -> None:
     try:
         read_params(CallsignParams, {"dx_call": call})
     except ParameterError as error:
-        st.warning(f"{call!r}: {error.message}.")
+        st.warning(f"{literal(error.message)}.")  # it quotes the call
         return
     st.query_params["dx_call"] = call
     page = data.query("callsign", dx_call=call, limit=100)
     summary = page.extras["summary"]
     if not summary["spots"]:
-        st.info(f"{call} has not been spotted (in the stored spots).")
+        st.info(f"{literal(call)} has not been spotted (in the stored spots).")
         return
     first, last, spots, spotters = st.columns(4)
     first.metric("First seen (UTC)", f"{summary['first_seen']:%Y-%m-%d %H:%M}")
     last.metric("Last seen (UTC)", f"{summary['last_seen']:%Y-%m-%d %H:%M}")
     spots.metric("Spots", summary["spots"])
     spotters.metric("Spotters", summary["spotters"])
-    st.caption(f"{summary['dx_entity'] or 'entity unknown'}, {summary['dx_continent'] or ''}")
+    where = f"{summary['dx_entity'] or 'entity unknown'}, {summary['dx_continent'] or ''}"
+    st.caption(literal(where))
     bands, modes, heard = st.columns(3)
     for column, part, title in (
         (bands, "bands", "Bands"), (modes, "modes", "Modes"),

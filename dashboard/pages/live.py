@@ -6,6 +6,7 @@ Only the live parts (tiles, chart, table) rerun every `DXSPOTS_DASHBOARD_REFRESH
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 from typing import Any
 
 import streamlit as st
@@ -47,14 +48,18 @@ def level(spots: int) -> str:
 
 
 def tile(band: str, spots: int, before: int) -> str:
-    """One band's tile (HTML): count, change against the 15 minutes before, level."""
+    """One band's tile (HTML): count, change against the 15 minutes before, level.
+
+    The band name comes from the database, so it is escaped like any outside text in HTML.
+    """
     change = spots - before
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
     state = level(spots)
+    name = escape(band, quote=True)
     return (
-        f'<div class="dx-tile" data-band="{band}" data-spots="{spots}" data-change="{change}"'
-        f' data-level="{state}"><div class="dx-band">{band}</div>'
-        f'<div class="dx-count">{spots}</div>'
+        f'<div class="dx-tile" data-band="{name}" data-spots="{spots:d}" data-change="{change:d}"'
+        f' data-level="{state}"><div class="dx-band">{name}</div>'
+        f'<div class="dx-count">{spots:d}</div>'
         f'<div class="dx-delta">{arrow} {change:+d} vs the 15 min before</div>'
         f'<span class="dx-level" style="background:{LEVEL_COLOURS[state]}">{state}</span></div>'
     )

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.filters import CONTINENT_NAMES, spot_filters
 from dashboard.guard import guarded
+from dashboard.literal import literal
 from dxspots.bands import band_order
 
 
@@ -47,7 +48,7 @@ def solar() -> None:
     columns = st.columns(max(1, len(latest)))
     for column, report in zip(columns, latest, strict=False):
         column.metric(
-            f"{report['kind'].upper()} {report['report_time']:%Y-%m-%d %H:%M} UTC",
+            f"{literal(report['kind'].upper())} {report['report_time']:%Y-%m-%d %H:%M} UTC",
             f"SFI {report['sfi'] if report['sfi'] is not None else '–'}",
             f"A {report['a_index'] if report['a_index'] is not None else '–'}, "
             f"K {report['k_index'] if report['k_index'] is not None else '–'}",

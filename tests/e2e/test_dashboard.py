@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -167,19 +168,28 @@ def test_an_empty_database_explains_what_to_start(
 
 
 def test_a_database_that_is_down_is_one_message_on_every_page(
-    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"port": str(free_port())}
+    """One message and what to check; where the database is (host, port) only in the log."""
+    port = str(free_port())
+    info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"host": "127.0.0.1", "port": port}
     dead = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
     at = app(dead, monkeypatch)
     for page in (None, "pages/propagation.py", "pages/dx.py", "pages/collector.py",
                  "pages/export.py"):  # fmt: skip
         if page:
             at.switch_page(page)
-        at.run()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="dashboard.guard"):
+            at.run()
         assert not at.exception
         assert len(at.error) == 1 and "not reachable" in at.error[0].value, page
-        assert "Traceback" not in at.error[0].value
+        shown = at.error[0].value
+        assert "Traceback" not in shown
+        assert "DXSPOTS_READ_DATABASE_URL" in shown and "log" in shown
+        for secret in (port, "127.0.0.1", "connection", "refused", info["user"], info["dbname"]):
+            assert secret not in shown, (secret, shown)
+        assert any(port in record.getMessage() for record in caplog.records), page
 
 
 def test_propagation_paths_hours_and_solar(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
