@@ -3,7 +3,8 @@
 Each page is opened, its charts are waited for, no error or exception element may show, and
 a screenshot is saved (into DXSPOTS_TEST_SCREENSHOTS when set: `make screenshots` refreshes
 docs/screenshots/ that way). Chromium is Debian's (`make test` installs it); Playwright's
-client drives it, no browser download.
+client drives it, no browser download. A second test opens a crafted link and hostile stored
+text and checks that Chromium draws them as text: no link, image, request or dialog comes of them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import pytest
@@ -116,3 +118,78 @@ def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path:
         finally:
             browser.close()
     assert all((shots / f"{path or 'live'}.png").stat().st_size > 10_000 for path, _, _ in PAGES)
+
+
+LINK = "[Log in again](https://evil.example/)"
+PIXEL = "![x](https://evil.example/p.png)"
+SCRIPT = "<img src=x onerror=alert(1)>"
+AUTOLINK = "https://evil.example/x"
+
+
+def assert_nothing_active(page: Page, requests: list[str], dialogs: list[str]) -> None:
+    """No link to, image from or request to evil.example, no element from a payload."""
+    assert page.locator('a[href*="evil.example"]').count() == 0
+    assert page.locator('img[src*="evil.example"], img[src="x"]').count() == 0
+    assert not [url for url in requests if "evil.example" in (urlsplit(url).hostname or "")]
+    assert not dialogs
+
+
+def shown(page: Page, selector: str) -> str:
+    return " ".join(page.locator(selector).all_inner_texts()).replace("\u2060", "")
+
+
+def test_outside_text_is_text_in_chromium(dashboard: str, db_dsn: str, chromium: str) -> None:
+    """The attacks of tests/security/test_dashboard_injection.py, as Chromium draws them: a
+    crafted dashboard link, and spots whose band, entity, comment and node are hostile."""
+    now = datetime.now(UTC)
+    hostile = [
+        spot._replace(
+            dx_call="VP8EVL", spot_time=now - timedelta(minutes=2 + i), band=SCRIPT,
+            dx_entity=f"{LINK} {PIXEL} {SCRIPT}", dx_continent=":red[big]", comment=AUTOLINK,
+            node=LINK,
+        )
+        for i, spot in enumerate(make_spots(now, count=2, seed=11)[:2])
+    ]  # fmt: skip
+    store(db_dsn, hostile)
+    crafted = urlencode({"band": LINK, "mode": PIXEL, "dx_continent": SCRIPT,
+                         "dx_prefix": AUTOLINK})  # fmt: skip
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        try:
+            page.goto(f"{dashboard}/?{crafted}")
+            assert_page_is_whole(page, "Live band activity", 1)
+            warnings = '[data-testid="stSidebar"] [data-testid="stAlertContentWarning"]'
+            page.wait_for_function(
+                f"document.querySelectorAll('{warnings}').length >= 4", timeout=30_000
+            )
+            text = shown(page, warnings)
+            for payload in (LINK, PIXEL, SCRIPT, AUTOLINK):
+                assert payload in text, (payload, text)
+            tile = page.locator(".dx-tile", has_text="onerror")
+            assert tile.count() == 1 and SCRIPT in tile.inner_text()
+            assert_nothing_active(page, requests, dialogs)
+
+            page.goto(f"{dashboard}/dx?dx_call=VP8EVL")
+            assert_page_is_whole(page, "DX", 1)
+            caption = page.locator('[data-testid="stCaptionContainer"]', has_text="Log in again")
+            caption.wait_for(timeout=30_000)
+            assert f"{LINK} {PIXEL} {SCRIPT}, :red[big]" in caption.inner_text().replace(
+                "\u2060", ""
+            )
+            assert_nothing_active(page, requests, dialogs)
+
+            page.goto(f"{dashboard}/dx?{urlencode({'dx_call': LINK})}")
+            assert_page_is_whole(page, "DX", 1)
+            in_main = '[data-testid="stMain"] [data-testid="stAlertContentWarning"]'
+            page.locator(in_main).wait_for(timeout=30_000)
+            assert LINK.upper() in shown(page, in_main)
+            assert_nothing_active(page, requests, dialogs)
+        finally:
+            browser.close()
