@@ -3,6 +3,8 @@
 One worker runs the app in this process. Several workers are uvicorn's own processes; each
 builds its app through `worker_app`, its entry point, which reads the settings itself and
 takes the database DSN the parent resolved (a local server's is known only to the parent).
+A worker is a new interpreter: it sets up logging as `dxspots` does, with the database
+passwords masked in every record (the pool's retries echo libpq's words about the DSN).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import resource
 
 import uvicorn
 
 from api.app import create_app
 from api.transport import ClientGuard, GuardedHttpTools
+from dxspots.runtime import configure_logging
 from dxspots.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -27,8 +31,30 @@ def _loop() -> str:
     return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
 
 
+DESCRIPTORS = 65536
+"""Open files (client connections) the API asks for: the usual soft limit of 1,024 is few."""
+
+
+def raise_descriptor_limit() -> int:
+    """Raise this process's soft open-file limit towards `DESCRIPTORS` (the hard limit
+    allowing); return the limit now in force. Worker processes inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = DESCRIPTORS if hard == resource.RLIM_INFINITY else min(DESCRIPTORS, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        return wanted
+    return soft
+
+
 def serve(settings: Settings, dsn: str) -> None:
     """Serve the API until SIGINT or SIGTERM."""
+    descriptors = raise_descriptor_limit()
+    if descriptors < 4096:
+        log.warning(
+            "only %d open files allowed (clients are connections): raise the hard limit "
+            "(LimitNOFILE= in systemd, ulimits in compose; docs/security.md)",
+            descriptors,
+        )
     common = {
         "host": settings.api_host,
         "port": settings.api_port,
@@ -55,6 +81,7 @@ def serve(settings: Settings, dsn: str) -> None:
 
 def worker_app() -> ClientGuard:
     """Entry point of a worker process: its settings, the parent's DSN, a new app."""
-    settings = load_settings()
+    settings, dsn = load_settings(), os.environ[WORKER_DSN_VARIABLE]
+    configure_logging(settings, os.environ, dsn)
     GuardedHttpTools.header_timeout_s = settings.api_header_timeout  # before it serves
-    return create_app(settings, os.environ[WORKER_DSN_VARIABLE])
+    return create_app(settings, dsn)

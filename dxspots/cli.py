@@ -21,7 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dxspots.runtime import CommandError, connect, load_enricher, writer_dsn
+from dxspots.redact import Redactor, dsn_secrets, mask
+from dxspots.runtime import (
+    CommandError,
+    configure_logging,
+    connect,
+    load_enricher,
+    local_password_file,
+    writer_dsn,
+)
 from dxspots.settings import (
     SIMULATED_NODE,
     Settings,
@@ -344,11 +352,15 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             banner = f"LIVE: logging in as {settings.callsign} to {nodes}"
             if forgotten:
                 banner += f"\n  (removed {forgotten} spots of the simulated node from earlier runs)"
+        # Where the password is, never the password: this is printed at every start.
+        password = "as set in DXSPOTS_DATABASE_URL" if settings.database_url else (
+            f"password in {local_password_file(settings).resolve()}"
+        )  # fmt: skip
         print(
             f"dxspots up: database on {where}, {len(applied)} migration(s) applied\n"
             f"  {banner}\n"
             f"  dashboard  {dashboard}\n  API        {api}  ({api}/openapi.json)\n"
-            f"  DXSPOTS_DATABASE_URL={dsn}\n"
+            f"  database   {Redactor(dsn_secrets(dsn))(dsn)}  ({password})\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )
@@ -522,20 +534,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"dxspots: {error}", file=sys.stderr)
+        print(f"dxspots: {mask(str(error))}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # From here every log record and every message below has the database passwords masked:
+    # libpq echoes parts of a malformed DSN, the password among them.
+    redact = configure_logging(settings, os.environ)
+
+    def fail(message: str) -> int:
+        print(f"dxspots: {redact(message)}", file=sys.stderr)
+        return 1
+
     for name in unknown_settings(os.environ):
         log.warning("%s is not a dxspots setting and is ignored (docs/configuration.md)", name)
     try:
         return COMMANDS[args.command](args, settings)
     except CommandError as error:
-        print(f"dxspots: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -546,19 +560,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dxspots.db.localserver import LocalServerError
 
         if isinstance(error, LocalServerError):
-            print(f"dxspots: {error}", file=sys.stderr)
-            return 1
+            return fail(str(error))
         missing = error.name if isinstance(error, ModuleNotFoundError) else None
         ours = {"dxspots", "collector", "api", "dashboard"}  # one of ours: a broken install
         if missing and missing.partition(".")[0] not in ours:
-            print(f"dxspots: {missing_package(args.command, missing)}", file=sys.stderr)
-            return 1
+            return fail(missing_package(args.command, missing))
         if isinstance(error, psycopg.Error):
-            print(f"dxspots: database error: {str(error).strip()}", file=sys.stderr)
-            return 1
+            return fail(f"database error: {str(error).strip()}")
         log.debug("unexpected error", exc_info=True)
-        print(f"dxspots: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+        return fail(f"unexpected error: {type(error).__name__}: {error}")
 
 
 if __name__ == "__main__":

@@ -27,14 +27,15 @@ from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import psycopg
-
 log = logging.getLogger(__name__)
 
 SERVER_USER = "postgres"
 """The system user the server runs as when we are root."""
 DB_USER = "dxspots"
 DB_NAME = "dxspots"
+PASSWORD_FILE = "password"
+"""The file in the server's folder that holds the generated password (mode 600): what
+messages name instead of the password."""
 
 
 class LocalServerError(RuntimeError):
@@ -158,9 +159,14 @@ class LocalServer:
         return int(path.read_text()) if path.exists() else None
 
     @property
+    def password_path(self) -> Path:
+        """The file that holds the password."""
+        return self.root / PASSWORD_FILE
+
+    @property
     def dsn(self) -> str:
         """The connection string for the `dxspots` database as its owner."""
-        password = (self.root / "password").read_text().strip()
+        password = self.password_path.read_text().strip()
         return f"postgresql://{DB_USER}:{password}@127.0.0.1:{self.port}/{DB_NAME}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -233,7 +239,7 @@ class LocalServer:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise LocalServerError(f"initdb failed:\n{result.stderr.strip()}")
-        _write_private(self.root / "password", password + "\n")
+        _write_private(self.password_path, password + "\n")
         log.info("created a PostgreSQL cluster in %s", self.pgdata)
 
     def start(self) -> None:
@@ -280,6 +286,8 @@ class LocalServer:
         self._create_database()
 
     def _create_database(self) -> None:
+        import psycopg  # noqa: PLC0415 (naming the password file loads no driver)
+
         admin = self.dsn.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,))
