@@ -27,28 +27,31 @@ MIN_SECRET_LENGTH = 4
 """Shorter known passwords are not replaced wherever they occur: that would mangle ordinary
 words and guard next to nothing. The patterns still mask them in a DSN."""
 
+# Every span a pattern may scan is bounded (1,024 characters; 80 for a message's words), so
+# that text made to fail a pattern at every position (a line of `postgresql://u:` without an
+# `@`, from a hostile cluster node) costs linear time, not quadratic.
 _IN_TEXT = [  # each `keep` is left as it is, `secret` after it is masked; in this order
     # A URI's password: between the user's `:` and the last `@` of the word.
-    r"(?P<keep>postgres(?:ql)?://[^\s\"'<>:@/?#]*:)(?P<secret>[^\s\"'<>]*)(?=@)",
+    r"(?P<keep>postgres(?:ql)?://[^\s\"'<>:@/?#]{0,1024}:)(?P<secret>[^\s\"'<>]{0,1024})(?=@)",
     # `?password=...` or `&password=...` in a URI's query.
-    r"(?P<keep>[?&]password=)(?P<secret>[^&#\s\"'<>]*)",
+    r"(?P<keep>[?&]password=)(?P<secret>[^&#\s\"'<>]{0,1024})",
     # conninfo `password=...`, quoted (with escapes; unterminated: to the end) or not, and
     # the variables named like it (PGPASSWORD=, POSTGRES_PASSWORD=).
-    r"(?<![\w?&.-])(?P<keep>(?:[a-z0-9]+_)*(?:pg)?password\s*=\s*)"
-    r"(?P<secret>'(?:[^'\\]|\\.|\\\Z)*(?:'|\Z)|(?:[^\s\\]|\\.|\\\Z)+)",
+    r"(?<![\w?&.-])(?P<keep>(?:[a-z0-9]+_){0,8}(?:pg)?password\s{0,80}=\s{0,80})"
+    r"(?P<secret>'(?:[^'\\]|\\.|\\\Z){0,1024}(?:'|\Z)|(?:[^\s\\]|\\.|\\\Z){1,1024})",
     # A mapping's "password": "..." (a conninfo dict or JSON, printed).
-    r"(?P<keep>[\"']password[\"']\s*:\s*)(?P<secret>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')",
+    r"(?P<keep>[\"']password[\"']\s{0,80}:\s{0,80})"
+    r"(?P<secret>\"(?:[^\"\\]|\\.){0,1024}\"|'(?:[^'\\]|\\.){0,1024}')",
     # libpq's echoes of a malformed DSN, whose token may be (part of) the password.
-    r"(?P<keep>invalid percent-encoded token: \")(?P<secret>[^\"\n]*)",
-    r"(?P<keep>in percent-encoded value: \")(?P<secret>[^\"\n]*)",
-    r"(?P<keep>missing \"=\" after \")(?P<secret>.*?)(?=\" in connection info string)",
-    r"(?P<keep>unexpected spaces found in \")(?P<secret>.*?)(?=\", use percent-encoded spaces)",
+    r"(?P<keep>invalid percent-encoded token: \")(?P<secret>[^\"\n]{0,1024})",
+    r"(?P<keep>in percent-encoded value: \")(?P<secret>[^\"\n]{0,1024})",
+    r"(?P<keep>missing \"=\" after \")(?P<secret>[^\n]{0,1024}?)(?=\" in connection info string)",
+    r"(?P<keep>unexpected spaces found in \")"
+    r"(?P<secret>[^\n]{0,1024}?)(?=\", use percent-encoded spaces)",
     # A password with a raw `@` ends up in the host name (libpq splits at the first `@`).
-    r"(?P<keep>host(?: name)?:? [\"'])(?P<secret>[^\"'\s]*)(?=@)",
+    r"(?P<keep>host(?: name)?:? [\"'])(?P<secret>[^\"'\s]{0,1024})(?=@)",
 ]
 _PATTERNS = [re.compile(pattern, re.IGNORECASE) for pattern in _IN_TEXT]
-_URI_ECHO = re.compile(r"(?P<head>in URI\b.*?: \")(?P<uri>.*)(?P<tail>\"[ \t]*)$", re.MULTILINE)
-"""libpq's echo of a whole URI, which may hold quotes or spaces the word patterns stop at."""
 
 
 def _mask_user_info(uri: str) -> str:
@@ -61,6 +64,17 @@ def _mask_user_info(uri: str) -> str:
     return uri[: colon + 1] + MASK + uri[at:]
 
 
+def _mask_uri_echo(line: str) -> str:
+    """Mask the user info of a URI libpq echoed whole (`... in URI: "postgresql://..."`), which
+    may hold quotes or spaces the patterns stop at: the echo runs to the line's last quote."""
+    found = line.find("in URI")
+    start = line.find(': "', found, found + 80) if found >= 0 else -1
+    end = line.rfind('"')
+    if start < 0 or end < start + 3:
+        return line
+    return line[: start + 3] + _mask_user_info(line[start + 3 : end]) + line[end:]
+
+
 def _masked(match: re.Match[str]) -> str:
     secret = match["secret"]
     if not secret:
@@ -71,7 +85,8 @@ def _masked(match: re.Match[str]) -> str:
 
 def mask(text: str) -> str:
     """Mask what looks like a password in `text`: a DSN's, or a token libpq echoed."""
-    text = _URI_ECHO.sub(lambda m: m["head"] + _mask_user_info(m["uri"]) + m["tail"], text)
+    if "in URI" in text:
+        text = "\n".join(_mask_uri_echo(line) for line in text.split("\n"))
     for pattern in _PATTERNS:
         text = pattern.sub(_masked, text)
     return text

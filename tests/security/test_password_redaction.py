@@ -95,6 +95,37 @@ def test_api_pool_retries_log_no_password(dsn: str, workers: str) -> None:
         assert MASK in text
 
 
+def test_collector_log_holds_no_password(tmp_path: Path) -> None:
+    """The collector tries the database at start and again for every batch and node status."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
+    env |= {
+        "DXSPOTS_DATABASE_URL": ECHOED["bad escape in a URI password"],
+        "DXSPOTS_NODES": f"127.0.0.1:{free_port()}",  # nobody there: it keeps retrying
+        "DXSPOTS_CALLSIGN": "DL1ABC",
+        "DXSPOTS_METRICS_PORT": "0",
+        "DXSPOTS_DATA_DIR": str(tmp_path / "data"),
+        "DXSPOTS_LOG_LEVEL": "DEBUG",
+    }
+    log_path = tmp_path / "collect.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def log_text() -> str:
+        return log_path.read_text(errors="replace")
+
+    try:
+        wait_for(lambda: "database unavailable at start" in log_text(), 60, "the start", log_text)
+    finally:
+        process.terminate()
+        process.wait(30)
+    text = log_text()
+    assert_no_password(text)
+    assert "node status not written" in text and MASK in text
+
+
 def test_dashboard_log_and_page_hold_no_password(tmp_path: Path) -> None:
     """A browser opens the dashboard: its pages' pool retries and the page's failure are
     logged by the Streamlit process, which `dxspots` did not configure."""

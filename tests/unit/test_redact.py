@@ -213,3 +213,22 @@ def test_learn_adds_to_the_installed_redactor(fresh_logging: None) -> None:
     redactor = install()
     redact.learn([SECRET])
     assert redactor(f"x {SECRET} y") == "x *** y"
+
+
+@pytest.mark.timeout(20)  # a hang detector: the unbounded patterns took minutes on these
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "postgresql://u:xxxxxxxxxx" * 15_000,  # a URI's start, never its `@`
+        'in URI: "x' * 15_000,
+        'missing "=" after "' * 8_000,
+        'unexpected spaces found in "' * 5_000,
+        "'password': '" * 10_000,
+        "host '" + "x" * 150_000,
+    ],
+)
+def test_text_made_to_fail_the_patterns_costs_linear_time(hostile: str) -> None:
+    """Log lines carry text from strangers (cluster nodes, API clients): no line may make the
+    masking backtrack over the whole line from every position."""
+    for _ in range(5):
+        assert len(Redactor([SECRET])(hostile)) > 0
