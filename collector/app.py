@@ -2,7 +2,8 @@
 
 Each node has its own session task; all feed one pipeline. SIGTERM and SIGINT stop the
 sessions, store (or spool) what is queued, and return 0. A summary line is logged once a
-minute.
+minute. The health verdict (`collector.health`) is checked every second: systemd's STATUS=
+carries it, and the log says when it changes.
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from collector.health import HealthServer
+from collector.health import CollectorMetrics, Health, HealthServer, assess
+from collector.logrepeats import RepeatFilter
 from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
 from collector.session import NodeSession
 from collector.spool import Spool
-from dxspots.db.nodestatus import CollectorStatusRow, NodeStatusRow, write_node_status
+from dxspots.db.nodestatus import (
+    LOSS_WINDOW_S,
+    CollectorStatusRow,
+    NodeStatusRow,
+    write_node_status,
+)
 from dxspots.enrich import Enricher
 from dxspots.settings import NodeConfig
 
@@ -36,6 +43,8 @@ STATUS_SECONDS = 10.0
 """How often the node status rows are written."""
 RATE_WINDOW_S = 60.0
 """Lines per minute are counted over about this long."""
+HEALTH_SECONDS = 1.0
+"""How often the health verdict is checked for systemd's STATUS= and the log."""
 
 
 class CollectorConfigError(ValueError):
@@ -57,11 +66,15 @@ class Collector:
     sessions: list[NodeSession] = field(default_factory=list)
     name: str = field(default_factory=socket.gethostname)
     """This collector's name in `collector_status` (the host name)."""
+    loss_window: float = LOSS_WINDOW_S
+    """Seconds after lines were lost during which health is 503 (tests shorten it)."""
+    status_seconds: float = STATUS_SECONDS
     pipeline: Pipeline = field(init=False)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _line_samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
+    _repeats: RepeatFilter = field(default_factory=RepeatFilter)
 
     def __post_init__(self) -> None:
         if not self.nodes:
@@ -74,11 +87,17 @@ class Collector:
                 f"DXSPOTS_CALLSIGN is not set, and nodes {', '.join(missing)} have no callsign "
                 "of their own: set your callsign to log in"
             )
-        self.pipeline = Pipeline(self.connect, self.enricher, self.spool)
+        self.pipeline = Pipeline(
+            self.connect, self.enricher, self.spool, loss_window=self.loss_window
+        )
 
     def stop(self) -> None:
         """Ask the collector to stop (what SIGTERM and SIGINT do)."""
         self._stop.set()
+
+    def health(self) -> Health:
+        """What `/healthz` answers now."""
+        return assess(self.sessions, self.pipeline)
 
     def _writer_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -87,6 +106,13 @@ class Collector:
 
     async def run(self, on_ready: Callable[[], None] | None = None) -> None:
         """Run until `stop`; then store or spool what is queued."""
+        self._repeats.install()
+        try:
+            await self._run(on_ready)
+        finally:
+            self._repeats.uninstall()
+
+    async def _run(self, on_ready: Callable[[], None] | None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -97,7 +123,8 @@ class Collector:
         ]
         health = None
         if self.metrics_address is not None:  # first: a busy port stops us before anything
-            health = HealthServer(self, *self.metrics_address)
+            metrics = CollectorMetrics(self.sessions, pipeline)
+            health = HealthServer(self.health, metrics, *self.metrics_address)
             await health.start()
         tasks = [asyncio.create_task(session.run()) for session in self.sessions]
         writer = asyncio.create_task(pipeline.run())
@@ -106,13 +133,14 @@ class Collector:
         watchdog = asyncio.create_task(self.notifier.watchdog())
         status = asyncio.create_task(self._status_writes())
         self.notifier.send("READY=1")
+        verdicts = asyncio.create_task(self._health_watch())
         if on_ready is not None:
             on_ready()
         log.info("collecting from %s", ", ".join(node.name for node in self.nodes))
         await self._stop.wait()
         log.info("stopping: storing what is queued")
         self.notifier.send("STOPPING=1")
-        helpers = [*tasks, summary, watchdog, status]
+        helpers = [*tasks, summary, watchdog, status, verdicts]
         for task in helpers:
             task.cancel()
         await asyncio.wait(helpers, timeout=10)  # a stuck session must not stop the shutdown
@@ -139,10 +167,12 @@ class Collector:
 
     def collector_row(self) -> CollectorStatusRow:
         """This collector's own state: spool, queue, totals."""
-        stats = self.pipeline.stats
+        pipeline = self.pipeline
+        stats = pipeline.stats
         return CollectorStatusRow(
-            self.name, self.started_at, self.spool.size, self.pipeline.queue.qsize(),
-            stats.lines, stats.lost_lines,
+            self.name, self.started_at, self.spool.size, pipeline.queue.qsize(),
+            stats.lines, stats.lost_lines, self.spool.cap_bytes,
+            pipeline.storage() == "spool full", pipeline.losses.last_at,
         )  # fmt: skip
 
     def status_rows(self) -> list[NodeStatusRow]:
@@ -178,8 +208,24 @@ class Collector:
 
     async def _status_writes(self) -> None:
         while True:
-            await asyncio.sleep(STATUS_SECONDS)
+            await asyncio.sleep(self.status_seconds)
             await asyncio.to_thread(self.write_status)
+
+    async def _health_watch(self) -> None:
+        """Tell systemd (STATUS=) what health says whenever that changes, and log when it
+        turns bad or good again."""
+        said, was_ok = "", None
+        while True:
+            await asyncio.sleep(HEALTH_SECONDS)
+            verdict = self.health()
+            summary = verdict.summary()
+            if summary != said:
+                self.notifier.send(f"STATUS={summary}")
+                said = summary
+            if verdict.ok != was_ok:  # the first verdict (nodes still logging in) is news only
+                bad = not verdict.ok and was_ok is not None
+                log.log(logging.WARNING if bad else logging.INFO, "health: %s", summary)
+                was_ok = verdict.ok
 
     async def _summaries(self) -> None:
         while True:
@@ -200,3 +246,5 @@ class Collector:
             written.spots_duplicate if written else 0, written.rejected if written else 0,
             stats.spooled_batches, self.pipeline.queue.qsize(), self.spool.size, nodes,
         )  # fmt: skip
+        for logger, message, count in self._repeats.flush():
+            log.info("%d more log lines like this were suppressed: %s: %s", count, logger, message)

@@ -2,7 +2,12 @@
 
 A tiny HTTP/1.0 responder on asyncio (two GET routes need no framework). The metrics are
 read from the collector's own counters at scrape time by a prometheus_client collector, so
-there is one set of numbers, not two.
+there is one set of numbers, not two. The server is handed what it reads (a health check and
+a metrics source), not the collector.
+
+Health is 503 while no node is logged in, while the spool cannot take the next batch, and
+for `LOSS_WINDOW_S` after lines were last lost: spots going missing is not "ok", even when
+the loss has stopped for a moment.
 """
 
 from __future__ import annotations
@@ -10,34 +15,93 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as MetricsSource
 
-if TYPE_CHECKING:
-    from collector.app import Collector
+from collector.pipeline import Pipeline
+from collector.session import NodeSession
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The verdict `/healthz` answers with, and why."""
+
+    reasons: tuple[str, ...]
+    """Why it is not ok; empty when it is."""
+    body: dict[str, object]
+
+    @property
+    def ok(self) -> bool:
+        """Whether `/healthz` answers 200."""
+        return not self.reasons
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS= and the log."""
+        if self.ok:
+            nodes = self.body["nodes_logged_in"]
+            count = len(nodes) if isinstance(nodes, list) else 0
+            return f"ok: {count} node(s) logged in, storing to the {self.body['storage']}"
+        return "unavailable: " + "; ".join(self.reasons)
+
+
+def assess(sessions: Sequence[NodeSession], pipeline: Pipeline) -> Health:
+    """Judge the collector: ok when a node is logged in, the next batch has somewhere to go,
+    and no line was lost within the loss window."""
+    logged_in = [s.node.name for s in sessions if s.status.logged_in]
+    storage = pipeline.storage()
+    spool, losses = pipeline.spool, pipeline.losses
+    recent = losses.recent()
+    reasons = []
+    if not logged_in:
+        reasons.append("no node is logged in")
+    if storage == "spool full":
+        reasons.append(
+            f"the spool cannot take the next batch ({spool.size:,} of {spool.cap_bytes:,} "
+            "bytes used) and the database is away: new lines are lost"
+        )
+    if recent:
+        assert losses.last_at is not None
+        reasons.append(
+            f"{recent:,} lines lost in the last {losses.window:g} s, the last at "
+            f"{losses.last_at:%Y-%m-%d %H:%M:%S}Z"
+        )
+    body: dict[str, object] = {
+        "status": "unavailable" if reasons else "ok",
+        "reasons": reasons,
+        "nodes_logged_in": logged_in,
+        "storage": storage,
+        "spool_bytes": spool.size,
+        "spool_cap_bytes": spool.cap_bytes,
+        "lost_lines": pipeline.stats.lost_lines,
+        "lost_lines_recent": recent,
+        "loss_window_seconds": losses.window,
+        "last_lost_at": losses.last_at.isoformat() if losses.last_at else None,
+    }
+    return Health(tuple(reasons), body)
 
 
 class CollectorMetrics(MetricsSource):
     """The collector's counters, in Prometheus' terms."""
 
-    def __init__(self, collector: Collector) -> None:
-        self.collector = collector
+    def __init__(self, sessions: Sequence[NodeSession], pipeline: Pipeline) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
 
     def collect(self) -> Iterator[Metric]:
         """Yield every metric family from the live counters."""
-        app = self.collector
-        stats = app.pipeline.stats
+        pipeline = self.pipeline
+        stats = pipeline.stats
         written = stats.written
         lines = CounterMetricFamily("dxspots_lines", "Lines received", labels=["node"])
         reconnects = CounterMetricFamily("dxspots_reconnects", "Reconnects", labels=["node"])
         up = GaugeMetricFamily("dxspots_node_logged_in", "1 while logged in", labels=["node"])
-        for session in app.sessions:
+        for session in self.sessions:
             lines.add_metric([session.node.name], session.status.lines)
             reconnects.add_metric([session.node.name], session.status.reconnects)
             up.add_metric([session.node.name], int(session.status.logged_in))
@@ -51,13 +115,17 @@ class CollectorMetrics(MetricsSource):
             # writer thread adds to it
             rejects.add_metric([reason], count)
         yield rejects
+        yield GaugeMetricFamily("dxspots_queue_depth", "Lines queued", value=pipeline.queue.qsize())
         yield GaugeMetricFamily(
-            "dxspots_queue_depth", "Lines queued", value=app.pipeline.queue.qsize()
+            "dxspots_spool_bytes", "Bytes in the spool", value=pipeline.spool.size
         )
-        yield GaugeMetricFamily("dxspots_spool_bytes", "Bytes in the spool", value=app.spool.size)
         yield CounterMetricFamily(
             "dxspots_lost_lines", "Lines lost (spool full)", value=stats.lost_lines
         )
+        yield GaugeMetricFamily(
+            "dxspots_spool_full", "1 while the spool cannot take the next batch",
+            value=int(pipeline.storage() == "spool full"),
+        )  # fmt: skip
         yield CounterMetricFamily(
             "dxspots_write_seconds", "Time writing batches", value=stats.write_seconds
         )
@@ -66,25 +134,17 @@ class CollectorMetrics(MetricsSource):
         )
 
 
-def health(collector: Collector) -> tuple[int, dict[str, object]]:
-    """Ready when a node is logged in and the database or the spool can take spots."""
-    logged_in = [s.node.name for s in collector.sessions if s.status.logged_in]
-    storage = collector.pipeline.storage_ok()
-    body: dict[str, object] = {"nodes_logged_in": logged_in, "storage": storage}
-    ready = bool(logged_in) and storage != "unavailable"
-    body["status"] = "ok" if ready else "unavailable"
-    return (200 if ready else 503), body
-
-
 class HealthServer:
     """Serve `/healthz` and `/metrics` on `host:port` (127.0.0.1 by default)."""
 
-    def __init__(self, collector: Collector, host: str, port: int) -> None:
-        self.collector = collector
+    def __init__(
+        self, check: Callable[[], Health], metrics: MetricsSource, host: str, port: int
+    ) -> None:
+        self.check = check
         self.host = host
         self.port = port
         self.registry = CollectorRegistry()
-        self.registry.register(CollectorMetrics(collector))
+        self.registry.register(metrics)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> int:
@@ -112,8 +172,9 @@ class HealthServer:
             if len(parts) < 2 or parts[0] != "GET":
                 status, body, kind = 405, b'{"error": "method not allowed"}', "application/json"
             elif path == "/healthz":
-                code, data = health(self.collector)
-                status, body, kind = code, json.dumps(data).encode(), "application/json"
+                verdict = self.check()
+                status, kind = (200 if verdict.ok else 503), "application/json"
+                body = json.dumps(verdict.body).encode()
             elif path == "/metrics":
                 status, body = 200, generate_latest(self.registry)
                 kind = "text/plain; version=0.0.4; charset=utf-8"

@@ -5,6 +5,7 @@ that never ends. `LineReader.feed` takes bytes as they come and returns whole li
 longer than `max_line` is cut off, counted in `overflows` and returned once as a bad line
 (its first `max_line` bytes, flagged), and everything up to the next LF is dropped with it.
 Prompts without a newline (`login: `) stay in `pending` for the login logic to look at.
+A line that arrived together with telnet commands is handed on as a `GarbledLine`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ from dataclasses import dataclass, field
 
 MAX_LINE = 8192
 """Bytes a line may have; real cluster lines are under 200."""
+
+
+class GarbledLine(str):
+    """A line that arrived together with telnet commands, which may have eaten some of its
+    bytes (a command cut short takes the next byte as its option). Text like any other; the
+    pipeline keeps it as a rejected line when the parser does not recognise it, instead of
+    dropping it as chatter."""
+
+    __slots__ = ()
 
 
 @dataclass(slots=True)
@@ -55,6 +65,11 @@ class LineReader:
                 self._skipping = True
             buffer.clear()
         return out
+
+    def lines(self, data: bytes) -> list[str]:
+        """`feed`, without the overflow flags (an overflowed line is cut at `max_line`, and
+        the parser refuses it as too long)."""
+        return [line for line, _ in self.feed(data)]
 
     def clear(self) -> None:
         """Forget what is pending (after a reconnect)."""

@@ -16,12 +16,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import psycopg
 
+from collector.linereader import GarbledLine
+from collector.losses import LossLog
 from collector.spool import RawLine, Spool
+from dxspots.db.nodestatus import LOSS_WINDOW_S
 from dxspots.db.writer import IGNORED_REASONS, SpotWriter, WriteResult
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
@@ -30,6 +33,8 @@ from dxspots.spot import Other, Record, Spot
 log = logging.getLogger(__name__)
 
 Connect = Callable[[], psycopg.Connection[tuple[object, ...]]]
+GARBLED = "garbled by telnet commands"
+"""The reject reason of a line that came with telnet commands and was not understood."""
 
 
 @dataclass(slots=True)
@@ -62,6 +67,7 @@ class Pipeline:
         flush_seconds: float = 0.2,
         queue_size: int = 100_000,
         retry_seconds: float = 5.0,
+        loss_window: float = LOSS_WINDOW_S,
     ) -> None:
         self.connect = connect
         self.enricher = enricher
@@ -71,6 +77,7 @@ class Pipeline:
         self.retry_seconds = retry_seconds
         self.queue: asyncio.Queue[RawLine] = asyncio.Queue(queue_size)
         self.stats = PipelineStats(written=WriteResult())
+        self.losses = LossLog(loss_window)
         self._writer: SpotWriter | None = None
         self._next_try = 0.0
         self._spooling = spool.size > 0  # a spool left by an earlier run is replayed first
@@ -78,12 +85,13 @@ class Pipeline:
         self._inflight: asyncio.Future[None] | None = None
         self._store_lock = threading.Lock()
 
-    def storage_ok(self) -> str:
-        """`database` while writing, `spool` while spooling, `unavailable` when the spool is
-        full too."""
+    def storage(self) -> str:
+        """Where the next batch goes: `database`, `spool`, or `spool full` when spooling and
+        the spool has no room for a batch as large as the largest it was offered (the next
+        one would be lost, even if the spool is not quite at its cap)."""
         if not self._spooling:
             return "database"
-        return "spool" if self.spool.size < self.spool.cap_bytes else "unavailable"
+        return "spool" if self.spool.has_room() else "spool full"
 
     async def submit(self, line: str, received_at: datetime, node: str | None) -> None:
         """Queue one line; waits while the queue is full."""
@@ -166,15 +174,22 @@ class Pipeline:
                 self._writer = None
                 log.exception("a batch of %d lines was refused; kept in %s", len(batch),
                               self.spool.refused_path)  # fmt: skip
-                self.spool.keep_refused(batch)
+                try:
+                    self.spool.keep_refused(batch)
+                except OSError as error:
+                    self._lose(batch, error)
 
     def _to_spool(self, batch: list[RawLine]) -> None:
         try:
             self.spool.append(batch)
             self.stats.spooled_batches += 1
         except OSError as error:  # SpoolFullError included
-            self.stats.lost_lines += len(batch)
-            log.error("%d lines lost: %s", len(batch), error)
+            self._lose(batch, error)
+
+    def _lose(self, batch: list[RawLine], error: OSError) -> None:
+        self.stats.lost_lines += len(batch)
+        self.losses.add(len(batch))
+        log.error("%d lines lost: %s", len(batch), error)
 
     def _replay(self) -> bool:
         """Try to store the whole spool; True when it is empty afterwards."""
@@ -201,7 +216,12 @@ class Pipeline:
         counts: list[tuple[str, str | None]] = []
         records: list[Record] = []
         for line, received_at, node in batch:
-            record = parse_line(line, received_at, node)
+            if type(line) is GarbledLine:
+                record = parse_line(str(line), received_at, node)
+                if type(record) is Other and record.reason == "unrecognised":
+                    record = replace(record, reason=GARBLED)  # kept, not dropped as chatter
+            else:
+                record = parse_line(line, received_at, node)
             if type(record) is Spot:
                 record = enrich(record)
                 counts.append(("spot", node))

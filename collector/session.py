@@ -10,8 +10,10 @@ tells the node software from its banner, sends that software's start-up commands
 `sh/dx N` (the node's own history fills the gap a reconnect left; the database's dedupe
 drops the overlap), then hands every line to its sink. When the connection drops or goes
 quiet for the node's stall time it waits (exponential back-off with jitter, reset after a
-healthy hour; long when the node refused the login) and starts again. One node's trouble
-touches nothing but its own task.
+healthy hour; long when the node refused the login) and starts again. A node that floods
+telnet negotiation is dropped the same way (`collector.negotiation`), and lines that came
+with telnet commands are handed on as `GarbledLine`s. One node's trouble touches nothing but
+its own task.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any, cast
 
 import telnetlib3
 
-from collector.linereader import LineReader
+from collector.linereader import GarbledLine, LineReader
+from collector.negotiation import Guard, NegotiationFloodError
 from dxspots.settings import NodeConfig
 
 log = logging.getLogger(__name__)
@@ -113,6 +116,10 @@ class NodeSession:
     status: NodeStatus = field(init=False)
     abandoned: list[tuple[str, datetime, str | None]] = field(default_factory=list)
     """Lines read but not handed on when the session was cancelled."""
+    _commands_seen: int = 0
+    """The connection's telnet command count when the last read was framed."""
+    _garbled_pending: bool = False
+    """Telnet commands came while the pending (unfinished) line was arriving."""
 
     def __post_init__(self) -> None:
         self.status = NodeStatus(self.node.name)
@@ -120,11 +127,14 @@ class NodeSession:
     async def run(self) -> None:
         """Connect, read, reconnect, forever (until cancelled)."""
         while True:
-            refused = False
+            refused = flooded = False
             started = asyncio.get_running_loop().time()
             try:
                 await self._connect_once()
                 self.status.last_error = "connection closed by the node"
+            except NegotiationFloodError as error:
+                flooded = True  # backs off as after any failure, logged as an error below
+                self.status.last_error = str(error)
             except LoginRefusedError as error:
                 refused = True
                 self.status.last_error = f"login refused: {error}"
@@ -142,27 +152,34 @@ class NodeSession:
                 self.backoff.failures = 0
             delay = self.backoff.delay(refused)
             self.status.reconnects += 1
-            log.warning("%s: %s; reconnecting in %.1f s", self.node.name, self.status.last_error,
-                        delay)  # fmt: skip
+            log.log(logging.ERROR if flooded else logging.WARNING, "%s: %s; reconnecting in "
+                    "%.1f s", self.node.name, self.status.last_error, delay)  # fmt: skip
             await asyncio.sleep(delay)
 
     async def _connect_once(self) -> None:
         node, status = self.node, self.status
+        guard = Guard()
         async with asyncio.timeout(LOGIN_TIMEOUT):
             reader, writer = await telnetlib3.open_connection(
-                node.host, node.port, encoding=False, force_binary=True, connect_maxwait=0.5
-            )
-        # encoding=False: bytes both ways, decoded here as Latin-1 (never replacement chars)
+                node.host, node.port, client_factory=guard.client, encoding=False,
+                force_binary=True, connect_maxwait=0.5, compression=False,
+            )  # fmt: skip
+        # encoding=False: bytes both ways, decoded here as Latin-1 (never replacement chars).
+        # compression=False: no MCCP, whose compressed stream would hide the commands in it.
         status.connected_since = datetime.now(UTC)
         lines = LineReader()
         try:
-            await self._log_in(reader, writer, lines)
+            await self._log_in(reader, writer, lines, guard)
             status.logged_in = True
             log.info("%s: logged in as %s", node.name, node.callsign or self.callsign)
             for command in self._start_commands():
                 send(writer, command)
             while True:
-                await self._read(reader, lines, node.stall_seconds)
+                await self._read(reader, lines, node.stall_seconds, guard)
+        except (OSError, EOFError):
+            if guard.flooded:  # the guard aborted the connection: say why
+                raise guard.error() from None
+            raise
         finally:
             status.overflows += lines.overflows
             writer.close()
@@ -178,10 +195,16 @@ class NodeSession:
         return commands
 
     async def _log_in(
-        self, reader: telnetlib3.TelnetReader, writer: telnetlib3.TelnetWriter, lines: LineReader
+        self,
+        reader: telnetlib3.TelnetReader,
+        writer: telnetlib3.TelnetWriter,
+        lines: LineReader,
+        guard: Guard,
     ) -> None:
         """Answer the login (and password) prompts, then read the banner for `BANNER_WAIT`.
 
+        Lines from the call on are framed as `_read` frames them (telnet commands mark them
+        garbled); before it, a node's option negotiation is expected.
         Raises `LoginRefusedError` when the node says no or wants a password we lack.
         """
         loop = asyncio.get_running_loop()
@@ -195,6 +218,7 @@ class NodeSession:
                 lines.clear()
                 send(writer, self.node.callsign or self.callsign)
                 sent_call = True
+                self._commands_seen, self._garbled_pending = guard.seen, False
                 banner_until = loop.time() + BANNER_WAIT
             elif not sent_password and prompt.endswith(PASSWORD_PROMPTS):
                 if self.node.password is None:
@@ -216,7 +240,7 @@ class NodeSession:
                 if refusal is not None:  # said no, then hung up: a refusal, not a fault
                     raise LoginRefusedError(refusal)
                 raise ConnectionError("closed during login")
-            framed = [line for line, _ in lines.feed(data)]
+            framed = self._frame(data, lines, guard) if sent_call else lines.lines(data)
             for line in framed:
                 lowered = line.lower()
                 if sent_call and refusal is None and any(word in lowered for word in REFUSALS):
@@ -225,7 +249,9 @@ class NodeSession:
                     self._detect(lowered)
             await self._deliver_all(framed)
 
-    async def _read(self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float) -> None:
+    async def _read(
+        self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float, guard: Guard
+    ) -> None:
         """Read once and deliver the complete lines; `StallError` after `stall` quiet seconds."""
         try:
             async with asyncio.timeout(stall):
@@ -234,7 +260,21 @@ class NodeSession:
             raise StallError(f"nothing received for {stall:g} s") from None
         if not data:
             raise ConnectionError("closed by the node")
-        await self._deliver_all([line for line, _ in lines.feed(data)])
+        await self._deliver_all(self._frame(data, lines, guard))
+
+    def _frame(self, data: bytes, lines: LineReader, guard: Guard) -> list[str]:
+        """The lines `data` completes. When telnet commands came since the last read, they
+        and the line still pending are `GarbledLine`s (which bytes a command ate is not
+        known, only that these came with it)."""
+        framed = lines.lines(data)
+        if guard.seen != self._commands_seen:
+            self._commands_seen = guard.seen
+            framed = [GarbledLine(line) for line in framed]
+            self._garbled_pending = bool(lines.pending)
+        elif self._garbled_pending and framed:
+            framed[0] = GarbledLine(framed[0])
+            self._garbled_pending = False
+        return framed
 
     async def _deliver_all(self, framed: list[str]) -> None:
         """Count lines and hand them on; an overflowed one arrives cut at `MAX_LINE` and the

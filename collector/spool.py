@@ -5,7 +5,8 @@ their received time and node, so a replay parses them exactly as the first time)
 per batch. `replay` yields the batches in order; `clear` empties the file once all of them
 are stored. The file has a size cap: a warning is logged when it passes `warn_fraction` of
 it, and once full further batches are refused (counted and logged as an error) rather than
-filling the disk.
+filling the disk. `has_room` says whether the next batch would still fit, which is what
+`/healthz` asks.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from collector.linereader import GarbledLine
+
 log = logging.getLogger(__name__)
 
 RawLine = tuple[str, datetime, str | None]
-"""A line as read: (text, received_at, node)."""
+"""A line as read: (text, received_at, node); the text may be a `GarbledLine`."""
+GARBLED_MARK = "garbled"
+"""A spooled line's fourth field when it is a `GarbledLine` (absent otherwise)."""
 
 
 class SpoolFullError(OSError):
@@ -35,6 +40,8 @@ class Spool:
         self.cap_bytes = cap_bytes
         self.warn_fraction = warn_fraction
         self.refused_batches = 0
+        self.largest_batch = 0
+        """Bytes of the largest batch offered since the spool was last cleared."""
         self._warned = False
 
     @property
@@ -51,15 +58,19 @@ class Spool:
         return self.path.with_name(self.path.stem + ".refused.jsonl")
 
     def keep_refused(self, batch: list[RawLine]) -> None:
-        """Keep a batch the database refused (not an outage) aside, out of the replay."""
-        try:
-            _append(self.refused_path, _encode(batch))
-        except OSError as error:
-            log.error("%d refused lines could not be kept: %s", len(batch), error)
+        """Keep a batch the database refused (not an outage) aside, out of the replay; raise
+        `OSError` when it cannot be written (the caller counts the lines lost)."""
+        _append(self.refused_path, _encode(batch))
+
+    def has_room(self) -> bool:
+        """Whether a batch as large as the largest offered since the spool was last cleared
+        would fit now."""
+        return self.size + self.largest_batch <= self.cap_bytes
 
     def append(self, batch: list[RawLine]) -> None:
         """Add a batch durably (fsync); raise `SpoolFullError` when over the cap."""
         data = _encode(batch)
+        self.largest_batch = max(self.largest_batch, len(data))
         size = self.size
         if size + len(data) > self.cap_bytes:
             self.refused_batches += 1
@@ -79,20 +90,31 @@ class Spool:
         with self.path.open(encoding="utf-8") as spool:
             for number, text in enumerate(spool, start=1):
                 try:
-                    rows = json.loads(text)
-                    yield [(line, datetime.fromisoformat(at), node) for line, at, node in rows]
+                    yield [_decode(row) for row in json.loads(text)]
                 except (ValueError, TypeError):
                     log.warning("spool %s: batch %d is torn and skipped", self.path, number)
 
     def clear(self) -> None:
         """Empty the spool (after every batch in it was stored)."""
         self.path.unlink(missing_ok=True)
+        self.largest_batch = 0
         self._warned = False
 
 
 def _encode(batch: list[RawLine]) -> bytes:
-    rows = [[line, at.isoformat(), node] for line, at, node in batch]
+    rows = [
+        [line, at.isoformat(), node, GARBLED_MARK] if type(line) is GarbledLine
+        else [line, at.isoformat(), node]
+        for line, at, node in batch
+    ]  # fmt: skip
     return (json.dumps(rows) + "\n").encode("utf-8")
+
+
+def _decode(row: list[str | None]) -> RawLine:
+    line, at, node, *marks = row
+    if not isinstance(line, str) or not isinstance(at, str):
+        raise TypeError("not a spooled line")
+    return (GarbledLine(line) if GARBLED_MARK in marks else line), datetime.fromisoformat(at), node
 
 
 def _append(path: Path, data: bytes) -> None:

@@ -1,6 +1,9 @@
 """Collector: what each node is doing, and each collector's spool, as they last wrote them.
 
-The collector writes these every 10 s; this page rereads them every refresh.
+The collector writes these every 10 s; this page rereads them every refresh. A collector that
+lost lines within `LOSS_WINDOW_S` is "losing spots", one whose spool cannot take the next
+batch "spool full": the same verdicts its `/healthz` gives. (While the database is away the
+collector cannot report; its row says so once the database is back.)
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.guard import guarded
-from dxspots.db.nodestatus import SILENT_AFTER_S
+from dxspots.db.nodestatus import LOSS_WINDOW_S, SILENT_AFTER_S
 from dxspots.queries import Page
 
 
@@ -37,20 +40,61 @@ def nodes_table(table: pd.DataFrame) -> None:
     )  # fmt: skip
 
 
+def collector_state(row: pd.Series) -> str:
+    """One collector's state, worst first."""
+    now = data.utc_now()
+    if (now - row["updated_at"]).total_seconds() > SILENT_AFTER_S:
+        return "stale (collector silent)"
+    lost_at = row.get("lost_at")
+    losing = not pd.isna(lost_at) and (now - lost_at).total_seconds() <= LOSS_WINDOW_S
+    full = bool(row.get("spool_full"))
+    if losing:
+        return "losing spots (spool full)" if full else "losing spots"
+    if full:
+        return "spool full"
+    return "spooling" if row["spool_bytes"] else "ok"
+
+
+def spool_text(size: int, cap: float) -> str:
+    if not size:
+        return "empty"
+    if pd.isna(cap):  # a collector from before the cap was reported
+        return f"{size / 1e6:,.1f} MB"
+    return f"{size / 1e6:,.1f} of {cap / 1e6:,.1f} MB"
+
+
 def collectors_table(table: pd.DataFrame) -> None:
     st.subheader("Collectors")
-    table["spool"] = [f"{size / 1e6:,.1f} MB" if size else "empty" for size in table["spool_bytes"]]
+    table["state"] = [collector_state(row) for _, row in table.iterrows()]
+    table["spool"] = [
+        spool_text(size, cap)
+        for size, cap in zip(table["spool_bytes"], table["spool_cap_bytes"], strict=True)
+    ]
     st.dataframe(
-        table[["collector", "started_at", "spool", "queue_lines", "lines", "lost_lines",
-               "updated_at"]],
+        table[["collector", "state", "started_at", "spool", "queue_lines", "lines", "lost_lines",
+               "lost_at", "updated_at"]],
         hide_index=True, width="stretch",
         column_config={
             "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
             "queue_lines": st.column_config.NumberColumn("Queued lines"),
             "lost_lines": st.column_config.NumberColumn("Lost lines"),
+            "lost_at": st.column_config.DatetimeColumn("Last lost (UTC)"),
             "updated_at": st.column_config.DatetimeColumn("Reported (UTC)"),
         },
     )  # fmt: skip
+    states = set(table["state"])
+    if any(state.startswith("losing spots") for state in states):
+        st.error(
+            f"Spots are being lost: a collector lost lines in the last {LOSS_WINDOW_S // 60} "
+            "minutes because the database was away and its spool was full (Lost lines, Last "
+            "lost). Bring the database back, or give the spool more room "
+            "(DXSPOTS_SPOOL_MAX_BYTES)."
+        )
+    elif "spool full" in states:
+        st.error(
+            "A collector's spool is full: if the database stays away, the next lines are lost. "
+            "Bring the database back, or give the spool more room (DXSPOTS_SPOOL_MAX_BYTES)."
+        )
     if table["spool_bytes"].any():
         st.warning(
             "A spool is not empty: the database was away and batches wait on disk; they go "

@@ -10,6 +10,9 @@ import psycopg
 SILENT_AFTER_S = 60
 """A status row older than this means its collector has stopped or is stuck (a running one
 writes them every few seconds: collector.app.STATUS_SECONDS)."""
+LOSS_WINDOW_S = 300
+"""Lines lost within this many seconds count as "losing spots": the collector's `/healthz`
+answers 503 until this long after the last loss, and the Collector page says so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,11 @@ class CollectorStatusRow:
     queue_lines: int
     lines: int
     lost_lines: int
+    spool_cap_bytes: int | None = None
+    spool_full: bool = False
+    """The spool cannot take the next batch: while the database is away, lines are lost."""
+    lost_at: datetime | None = None
+    """When lines were last lost."""
 
 
 _UPSERT = (
@@ -59,10 +67,13 @@ _UPSERT = (
 )
 _UPSERT_COLLECTOR = (
     "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines, lines,"
-    " lost_lines, updated_at) VALUES (%s, %s, %s, %s, %s, %s, now())"
+    " lost_lines, spool_cap_bytes, spool_full, lost_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
     " ON CONFLICT (collector) DO UPDATE SET started_at = excluded.started_at,"
     " spool_bytes = excluded.spool_bytes, queue_lines = excluded.queue_lines,"
-    " lines = excluded.lines, lost_lines = excluded.lost_lines, updated_at = now()"
+    " lines = excluded.lines, lost_lines = excluded.lost_lines,"
+    " spool_cap_bytes = excluded.spool_cap_bytes, spool_full = excluded.spool_full,"
+    " lost_at = excluded.lost_at, updated_at = now()"
 )
 
 
@@ -77,8 +88,9 @@ def write_node_status(
             c = collector
             cur.execute(
                 _UPSERT_COLLECTOR,
-                (c.collector, c.started_at, c.spool_bytes, c.queue_lines, c.lines, c.lost_lines),
-            )
+                (c.collector, c.started_at, c.spool_bytes, c.queue_lines, c.lines, c.lost_lines,
+                 c.spool_cap_bytes, c.spool_full, c.lost_at),
+            )  # fmt: skip
         cur.executemany(
             _UPSERT,
             [

@@ -159,6 +159,9 @@ class CollectorRow(TypedDict):
     queue_lines: int
     lines: int
     lost_lines: int
+    spool_cap_bytes: int | None
+    spool_full: bool
+    lost_at: datetime | None
     updated_at: datetime
 
 
