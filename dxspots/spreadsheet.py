@@ -16,7 +16,7 @@ a test holds the two equal. JSON and Parquet keep the raw text.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -27,7 +27,7 @@ FORMULA_START = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 """First characters that make a spreadsheet read a cell as a formula (with the full-width
 forms of = + - @, which some spreadsheets take too)."""
 _LIVE = "^[" + FORMULA_START.replace("-", "") + "-]"
-_SIGNED_NUMBER = "^[+-][0-9][0-9A-Za-z .,:%#]*$"
+_SIGNED_NUMBER = r"^[+-][0-9][0-9A-Za-z .,:\x25#]*$"  # \x25: %, which psycopg would read
 _LIVE_RE = re.compile(_LIVE)
 _SIGNED_NUMBER_RE = re.compile(_SIGNED_NUMBER, re.ASCII)
 
@@ -58,3 +58,17 @@ def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if column.dtype == object or str(column.dtype).startswith("string"):
             out[name] = column.map(lambda v: inert(v) if isinstance(v, str) else v)
     return out
+
+
+def frame_csv(
+    frame: pd.DataFrame, out: IO[Any] | None = None, *, header: bool = True
+) -> str | None:
+    """Write `frame` as CSV with inert text cells (to `out`, or return the text).
+
+    Lines end in CRLF (RFC 4180): with a bare LF, Python's csv module leaves a carriage
+    return inside a cell unquoted, and a reader would split the row there.
+    """
+    text: str | None = inert_frame(frame).to_csv(
+        out, header=header, index=False, lineterminator="\r\n"
+    )
+    return text

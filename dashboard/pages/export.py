@@ -19,6 +19,7 @@ from dashboard.guard import guarded
 from dashboard.links import api_csv_url, export_command
 from dxspots.db.export import spots_frame
 from dxspots.queries import fetch, plan
+from dxspots.spreadsheet import frame_csv
 
 EXPORT_MAX = 100_000
 
@@ -74,7 +75,8 @@ def page() -> None:
                 st.session_state.pop(key, None)
         if st.button("Prepare the CSV", type="primary"):
             table = selected_spots(params)
-            st.session_state["export_csv"] = table.to_csv(index=False).encode()
+            # Strangers' text that a spreadsheet would run gets a leading ' (docs/fields.md).
+            st.session_state["export_csv"] = (frame_csv(table) or "").encode()
             st.session_state["export_rows"] = len(table)
             st.session_state["export_for"] = selection
         if "export_csv" in st.session_state:

@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from dxspots.queries import Statement
 from dxspots.queries.catalogue import SPOT_COLUMNS
 from dxspots.queries.rows import SpotRow
-from dxspots.spreadsheet import inert_frame
+from dxspots.spreadsheet import frame_csv
 
 CHUNK_ROWS = 50_000
 FORMATS = ("csv", "parquet", "jsonl")
@@ -119,7 +119,7 @@ def export_spots(
             else:
                 frame = spots_frame(chunk)
                 if fmt == "csv":
-                    inert_frame(frame).to_csv(out, header=rows == 0, index=False)
+                    frame_csv(frame, out, header=rows == 0)
                 else:
                     if writer is None:
                         writer = pq.ParquetWriter(out, schema, compression="zstd")
@@ -127,7 +127,7 @@ def export_spots(
             rows += len(chunk)
             progress(len(chunk))
         if rows == 0 and fmt == "csv":
-            out.write((",".join(COLUMNS) + "\n").encode())
+            out.write((",".join(COLUMNS) + "\r\n").encode())
         if rows == 0 and fmt == "parquet":
             pq.write_table(schema.empty_table(), out)
     finally:
