@@ -71,6 +71,7 @@ class ClientGuard:
                     await send(message)
             except TimeoutError:
                 gone.append("stopped reading")
+                await _abort(scope)
                 raise ClientGoneError(gone[0]) from None
             if message["type"] == "http.response.start" and not _has_length(message):
                 watcher = asyncio.create_task(watch(), name="client-watch")
@@ -103,6 +104,24 @@ class ClientGuard:
             )  # fmt: skip
 
 
+ABORT_KEY = "dxspots.abort_connection"
+"""Where `GuardedHttpTools` puts, in each request's scope, a way to drop its connection."""
+
+
+async def _abort(scope: Scope) -> None:
+    """Drop the connection of a client that stopped reading, unsent data and all.
+
+    A plain close would wait for the client to read what is buffered, which it will not:
+    its socket and buffers would stay. Once the loop has run the protocol's connection_lost,
+    the server knows the client is gone and the unfinished answer is no error.
+    """
+    abort = scope.get(ABORT_KEY)
+    if abort is not None:
+        abort()
+        for _ in range(2):
+            await asyncio.sleep(0)
+
+
 def _has_length(message: Message) -> bool:
     return any(name.lower() == b"content-length" for name, _ in message.get("headers", ()))
 
@@ -118,6 +137,10 @@ class GuardedHttpTools(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[ABORT_KEY] = self.transport.abort  # type: ignore[literal-required]
 
     def on_headers_complete(self) -> None:
         self._disarm()
