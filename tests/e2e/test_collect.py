@@ -8,14 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from collector.simulator import SimulatedNode
 from dxspots.db.localserver import LocalServer
@@ -49,17 +46,6 @@ def start_collect(env: dict[str, str]) -> subprocess.Popen[str]:
         [sys.executable, "-m", "dxspots.cli", "collect"], env=env, cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """An event loop in a thread, for simulated nodes beside a collector process."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
 
 
 def free_port() -> int:

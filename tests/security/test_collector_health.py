@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from collector.spool import Spool
 from dxspots.enrich import Enricher
 from dxspots.settings import NodeConfig
 from tests.conftest import REPO
+from tests.e2e.apiprocess import free_port
 
 SPOOL_CAP = 30_000
 """Bytes: a few batches of the simulated node's lines."""
@@ -90,23 +91,6 @@ class Proxy:
         finally:
             self._writers.discard(writer)
             writer.transport.abort()
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """An event loop in a thread, for the simulated node and the proxy."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def healthz(port: int) -> tuple[int, dict[str, Any]]:

@@ -118,6 +118,8 @@ def test_collector_log_holds_no_password(tmp_path: Path) -> None:
 
     try:
         wait_for(lambda: "database unavailable at start" in log_text(), 60, "the start", log_text)
+        # ... and a node status write (every 10 s), which fails with the driver's text.
+        wait_for(lambda: "node status not written" in log_text(), 60, "a status", log_text)
     finally:
         process.terminate()
         process.wait(30)

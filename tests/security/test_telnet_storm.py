@@ -18,9 +18,7 @@ import logging
 import random
 import re
 import signal
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,16 +110,6 @@ class HostileNode:
         writer.write(bytes([IAC, DO]) + self.spots[0].encode() + b"\r\n")
         writer.write(self.spots[1].encode() + b"\r\n")
         await writer.drain()
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
 
 
 def lines_of(metrics: str, node: str) -> float:
