@@ -79,9 +79,9 @@ class Gate:
     async def process_resource(
         self, req: Request, resp: Response, resource: object, params: dict[str, Any]
     ) -> None:
-        if self.key is None or resource is None or getattr(resource, "public", False) is True:
-            return  # no key set, no route (a 404 follows), or an open route
-        if req.method == "OPTIONS":
+        if self.key is None or getattr(resource, "public", False) is True:
+            return  # no key set, or an open route
+        if req.method == "OPTIONS" and req.get_header("Access-Control-Request-Method"):
             return  # a CORS preflight cannot carry the key; it answers no data
         given = (req.get_header("X-API-Key") or "").encode()
         if not hmac.compare_digest(given, self.key):

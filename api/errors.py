@@ -17,6 +17,7 @@ import psycopg_pool
 from falcon.asgi import Request, Response
 
 from dxspots.queries import ParameterError
+from dxspots.queries.params import shown
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,9 @@ async def handle_http(req: Request, resp: Response, ex: Exception, params: Any) 
     status = ex.status_code
     detail = ex.description or ex.title or str(status)
     if status == 404:
-        detail = f"no such route: {req.path} (see /openapi.json)"
+        detail = f"no such route: {shown(req.path)} (see /openapi.json)"
     elif status == 405:
-        detail = f"{req.method} is not allowed on {req.path}"
+        detail = f"{shown(req.method)} is not allowed on {shown(req.path)}"
     _send(resp, status, body(status, detail))
     if ex.headers:
         resp.set_headers(ex.headers)

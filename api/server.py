@@ -60,6 +60,7 @@ def serve(settings: Settings, dsn: str) -> None:
         "port": settings.api_port,
         "loop": _loop(),
         "http": "api.transport:GuardedHttpTools",  # httptools with a header deadline
+        "ws": "none",  # no WebSocket routes: an upgrade request is plain HTTP here
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level.lower(),
@@ -67,7 +68,7 @@ def serve(settings: Settings, dsn: str) -> None:
         "proxy_headers": False,
         "server_header": False,
     }
-    GuardedHttpTools.header_timeout_s = settings.api_header_timeout
+    _limit_connections(settings)
     log.info(
         "API on http://%s:%s (%d worker(s))", settings.api_host, settings.api_port,
         settings.api_workers,
@@ -79,9 +80,14 @@ def serve(settings: Settings, dsn: str) -> None:
     uvicorn.run("api.server:worker_app", factory=True, workers=settings.api_workers, **common)  # type: ignore[arg-type]
 
 
+def _limit_connections(settings: Settings) -> None:
+    GuardedHttpTools.header_timeout_s = settings.api_header_timeout
+    GuardedHttpTools.send_timeout_s = settings.api_send_timeout
+
+
 def worker_app() -> ClientGuard:
     """Entry point of a worker process: its settings, the parent's DSN, a new app."""
     settings, dsn = load_settings(), os.environ[WORKER_DSN_VARIABLE]
     configure_logging(settings, os.environ, dsn)
-    GuardedHttpTools.header_timeout_s = settings.api_header_timeout  # before it serves
+    _limit_connections(settings)  # before it serves
     return create_app(settings, dsn)

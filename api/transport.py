@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from asyncio import TimerHandle
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -51,14 +52,16 @@ class ClientGuard:
         task = asyncio.current_task()
         assert task is not None
         gone: list[str] = []  # why the client is gone (empty while it is here)
+        sent: list[str] = []  # "started", then "finished"
         watcher: asyncio.Task[None] | None = None
 
         async def watch() -> None:
             # Only a streamed answer reaches here, after its headers: the request (a GET)
-            # has no more body, so receive() answers only when the client goes away.
+            # has no more body, so receive() answers only when the client goes away (or,
+            # once the answer is complete, at once: that is no leaving).
             while (await receive())["type"] != "http.disconnect":
                 pass
-            if not gone:
+            if not gone and "finished" not in sent:
                 gone.append("left")
                 task.cancel()
 
@@ -73,8 +76,12 @@ class ClientGuard:
                 gone.append("stopped reading")
                 await _abort(scope)
                 raise ClientGoneError(gone[0]) from None
-            if message["type"] == "http.response.start" and not _has_length(message):
-                watcher = asyncio.create_task(watch(), name="client-watch")
+            if message["type"] == "http.response.start":
+                sent.append("started")
+                if not _has_length(message):
+                    watcher = asyncio.create_task(watch(), name="client-watch")
+            elif not message.get("more_body", False):
+                sent.append("finished")
 
         try:
             await self.app(scope, receive, guarded_send)
@@ -85,6 +92,18 @@ class ClientGuard:
                 raise  # the server is stopping, not our doing
             task.uncancel()
             self._dropped(scope, gone)
+        except Exception as error:
+            if not sent:
+                raise  # before the answer began: the app's error handlers had their turn
+            # A failure in the middle of a streamed answer (a CSV export whose query was
+            # cancelled, a database gone): its status went out long ago. Cut the
+            # connection, so that the client sees the answer is incomplete, and say so.
+            log.warning(
+                "%s: the answer failed after it began and was cut: %s: %s",
+                scope.get("path"), type(error).__name__,
+                (str(error).strip().splitlines() or [""])[0][:300],
+            )  # fmt: skip
+            await _abort(scope)
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -126,35 +145,92 @@ def _has_length(message: Message) -> bool:
     return any(name.lower() == b"content-length" for name, _ in message.get("headers", ()))
 
 
+USER_TIMEOUT_MARGIN_S = 5.0
+"""Unacknowledged data ends a connection this long after the send timeout (in the kernel)."""
+
+
 class GuardedHttpTools(HttpToolsProtocol):
-    """uvicorn's httptools protocol, closing connections that do not send their headers."""
+    """uvicorn's httptools protocol, bounding what one connection may hold and for how long.
+
+    - A request must be complete (headers and any body) within `header_timeout_s` of the
+      connection opening or of the previous answer ending; else the connection is closed.
+    - Data the client does not acknowledge within `send_timeout_s` (and a margin) ends the
+      connection (TCP_USER_TIMEOUT), however the answer was sent: a client that never reads a large
+      JSON answer does not keep it in memory.
+    - A connection that ends, and one that the server drops on shutdown, ends every request
+      of it still answering, not only the newest (uvicorn marks only the newest when
+      requests are pipelined behind a stream).
+    """
 
     header_timeout_s: ClassVar[float] = 10.0
     """Set from `DXSPOTS_API_HEADER_TIMEOUT` by the entry point, before the server starts."""
+    send_timeout_s: ClassVar[float] = 30.0
+    """Set from `DXSPOTS_API_SEND_TIMEOUT` by the entry point, before the server starts."""
 
     _header_timer: TimerHandle | None = None
+    _request_done = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._cycles: list[Any] = []
+        sock = transport.get_extra_info("socket")
+        if sock is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
+            with contextlib.suppress(OSError):
+                # A little later than ClientGuard's own send timeout, which says why.
+                milliseconds = int((self.send_timeout_s + USER_TIMEOUT_MARGIN_S) * 1000)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, milliseconds)
         self._arm()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._request_done = False
         self.scope[ABORT_KEY] = self.transport.abort  # type: ignore[literal-required]
 
     def on_headers_complete(self) -> None:
-        self._disarm()
         super().on_headers_complete()
+        if self.cycle is not None:
+            self._cycles = [c for c in self._cycles if not c.response_complete]
+            self._cycles.append(self.cycle)
+
+    def on_message_complete(self) -> None:
+        self._request_done = True
+        self._disarm()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        pipelined = bool(self.pipeline)  # their headers are in already
+        pipelined = bool(self.pipeline)  # their requests are in already
         super().on_response_complete()
         if not pipelined:
             self._arm()
 
+    def timeout_keep_alive_handler(self) -> None:
+        # uvicorn closes an idle kept-alive connection; a close waits until the client
+        # has read what is buffered, which a stalled client never does.
+        if not self.transport.is_closing() and self.transport.get_write_buffer_size():
+            self.transport.abort()
+            return
+        super().timeout_keep_alive_handler()
+
+    def shutdown(self) -> None:
+        # A stream never completes by itself: end it now (its client reconnects), rather
+        # than have the server wait out its grace period and cancel it.
+        if (
+            self.cycle is not None
+            and self.cycle.response_started
+            and not (self.cycle.response_complete)
+        ):
+            self.transport.abort()
+            return
+        super().shutdown()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+        for cycle in self._cycles:  # the newest is done by uvicorn; the others here
+            if not cycle.response_complete and not cycle.disconnected:
+                cycle.disconnected = True
+                cycle.message_event.set()
+        self._cycles = []
 
     def _arm(self) -> None:
         self._disarm()
@@ -168,7 +244,13 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def _expire(self) -> None:
         self._header_timer = None
-        busy = self.cycle is not None and not self.cycle.response_complete
-        if not busy and not self.transport.is_closing():
-            log.debug("closing a connection that sent no complete request in time")
+        answering = (
+            self._request_done and self.cycle is not None and not self.cycle.response_complete
+        )
+        if answering or self.transport.is_closing():
+            return
+        log.debug("closing a connection that sent no complete request in time")
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()  # a close would wait for a client that does not read
+        else:
             self.transport.close()

@@ -75,7 +75,7 @@ def test_python_and_sql_agree_on_known_cells(conn: psycopg.Connection[tuple[str]
 
 _first = st.sampled_from(list(FORMULA_START) + list("0123456789 aZ'\"|(!"))
 _rest = st.text(
-    alphabet=st.sampled_from(list("0123456789 aZdBkHz.,:%#+-=@|()!'\"\t\uff0b")), max_size=12
+    alphabet=st.sampled_from(list("0123456789 aZdBkHz.,:%#+-=@|()!'\"\t\n\r\uff0b")), max_size=12
 )
 
 
