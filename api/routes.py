@@ -22,6 +22,7 @@ from api.cache import AnswerCache
 from api.errors import BusyError, RequestTimeoutError
 from api.metrics import ApiMetrics
 from api.stream import SpotFeed
+from api.transport import small_send_buffer
 from dxspots.queries import (
     READY_CHECK,
     ParameterError,
@@ -172,6 +173,7 @@ class StreamResource:
                 f"{self.clients} live-stream clients are connected, the most this server "
                 "takes; try again shortly"
             )
+        small_send_buffer(req.scope)  # a client that stops reading is noticed sooner
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")  # nginx: do not buffer the stream
         resp.sse = self.feed.open(self.pool, filters, last_id)

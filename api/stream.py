@@ -29,6 +29,7 @@ from falcon.asgi import SSEvent
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from api.memory import give_back
 from dxspots.db.writer import SPOTS_CHANNEL
 from dxspots.queries import LATEST_SPOT_ID, READY_CHECK, SpotFilters, matches, new_spots
 
@@ -47,6 +48,8 @@ LIVE_AGE = timedelta(minutes=15)
 """Spots received longer ago than this are history (an import), not sent live."""
 FEED_WAIT_S = 5.0
 """How long a new client waits for a feed that is still connecting."""
+RECLAIM_AFTER_S = 2.0
+"""Memory is given back this long after a stream ends (api/memory.py)."""
 IDLE_CHECK_S = 30.0
 """With no notification for this long, check that the listening connection still works."""
 
@@ -74,9 +77,24 @@ class SpotFeed:
         """Streams open (admitted and not yet ended)."""
         self.ended_by_error = 0
         self._task: asyncio.Task[None] | None = None
+        self._reclaim: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="spot-feed")
+
+    def stream_ended(self) -> None:
+        """Give memory back a little after streams end (once for a burst of them)."""
+        if self._reclaim is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # outside the loop (a finaliser at exit): nothing to schedule
+        self._reclaim = loop.call_later(RECLAIM_AFTER_S, self._give_back)
+
+    def _give_back(self) -> None:
+        self._reclaim = None
+        give_back()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -252,13 +270,13 @@ class SpotFeed:
                 rows = await cur.fetchall()
             events = [(_spot_event(row), row["id"]) for row in rows]
             del rows
-            for event, row_id in events:
+            count = len(events)
+            while events:  # let each go as it is sent, none held while the next round waits
+                event, after = events.pop(0)
                 replayed += 1
                 self.delivered += 1
-                yield event, row_id
-            if events:
-                after = events[-1][1]
-            if len(events) < CATCH_UP_ROWS:
+                yield event, after
+            if count < CATCH_UP_ROWS:
                 return
             if replayed >= CATCH_UP_MAX:
                 latest = max(after, self.last_id or after)
@@ -280,6 +298,7 @@ class _Ticket:
         if self.held:
             self.held = False
             self.feed.clients -= 1
+            self.feed.stream_ended()
 
 
 def _first_line(error: BaseException) -> str:
@@ -298,6 +317,7 @@ def _gap(after: int, resumed_at: int, replayed: int) -> SSEvent:
 
 
 def _spot_event(row: dict[str, Any]) -> SSEvent:
-    return SSEvent(
-        event="spot", event_id=str(row["id"]), data=orjson.dumps(row, option=orjson.OPT_UTC_Z)
-    )
+    # A copy of exactly its size: the bytes orjson returns keep its working buffer (8 KiB
+    # for a 700-byte spot), which a client that stops reading would hold per event.
+    data = memoryview(orjson.dumps(row, option=orjson.OPT_UTC_Z)).tobytes()
+    return SSEvent(event="spot", event_id=str(row["id"]), data=data)

@@ -125,6 +125,20 @@ class ClientGuard:
 
 ABORT_KEY = "dxspots.abort_connection"
 """Where `GuardedHttpTools` puts, in each request's scope, a way to drop its connection."""
+SMALL_BUFFER_KEY = "dxspots.small_send_buffer"
+"""... and a way to give its connection a small kernel send buffer (`small_send_buffer`)."""
+STREAM_SEND_BUFFER = 64 * 1024
+"""Kernel send buffer of a live-stream connection. Left to itself the kernel grows it to
+4 MiB (tcp_wmem) for a client that does not read: 200 such clients held 790 MB of kernel
+memory, and the send timeout saw nothing until those 4 MiB were full."""
+
+
+def small_send_buffer(scope: Scope) -> None:
+    """Give the request's connection a small send buffer (for streams of small events;
+    downloads keep the kernel's autotuning, which long fat links need)."""
+    shrink = scope.get(SMALL_BUFFER_KEY)
+    if shrink is not None:
+        shrink()
 
 
 async def _abort(scope: Scope) -> None:
@@ -185,6 +199,13 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().on_message_begin()
         self._request_done = False
         self.scope[ABORT_KEY] = self.transport.abort  # type: ignore[literal-required]
+        self.scope[SMALL_BUFFER_KEY] = self._small_send_buffer  # type: ignore[literal-required]
+
+    def _small_send_buffer(self) -> None:
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER)
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
