@@ -133,6 +133,10 @@ STREAM_SEND_BUFFER = 64 * 1024
 memory, and the send timeout saw nothing until those 4 MiB were full."""
 
 
+STREAM_WRITE_BUFFER = 16 * 1024
+"""What a stream's transport buffers in the process before a send waits (uvloop: 64 KiB)."""
+
+
 def small_send_buffer(scope: Scope) -> None:
     """Give the request's connection a small send buffer (for streams of small events;
     downloads keep the kernel's autotuning, which long fat links need)."""
@@ -202,6 +206,7 @@ class GuardedHttpTools(HttpToolsProtocol):
         self.scope[SMALL_BUFFER_KEY] = self._small_send_buffer  # type: ignore[literal-required]
 
     def _small_send_buffer(self) -> None:
+        self.transport.set_write_buffer_limits(high=STREAM_WRITE_BUFFER)
         sock = self.transport.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
