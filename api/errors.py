@@ -46,6 +46,11 @@ class BusyError(Exception):
     """A limited resource (CSV exports running) is all in use; the message says which."""
 
 
+def first_line(error: BaseException) -> str:
+    """An error's first line, cut short, for a log line that ends a stream."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+
+
 def body(status: int, detail: str, error: str | None = None, **more: Any) -> bytes:
     """Render the error body."""
     word = error or _WORDS.get(status, "error")

@@ -29,6 +29,7 @@ from falcon.asgi import SSEvent
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from api.errors import first_line
 from api.memory import give_back
 from dxspots.db.writer import SPOTS_CHANNEL
 from dxspots.queries import LATEST_SPOT_ID, READY_CHECK, SpotFilters, matches, new_spots
@@ -197,12 +198,12 @@ class SpotFeed:
                     yield event
         except (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as error:
             self.ended_by_error += 1
-            log.warning("live stream: a client's stream ended: %s", _first_line(error))
+            log.warning("live stream: a client's stream ended: %s", first_line(error))
             yield _error_event("the database is not reachable or too busy; reconnect shortly")
         except Exception as error:  # only the stream's outermost loop: never a traceback
             self.ended_by_error += 1
             log.error("live stream: a client's stream failed: %s: %s", type(error).__name__,
-                      _first_line(error))  # fmt: skip
+                      first_line(error))  # fmt: skip
             log.debug("live stream failure", exc_info=True)
             yield _error_event("the stream failed; reconnect shortly")
         finally:
@@ -299,10 +300,6 @@ class _Ticket:
             self.held = False
             self.feed.clients -= 1
             self.feed.stream_ended()
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _error_event(detail: str) -> SSEvent:

@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.errors import first_line
+
 log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
@@ -100,8 +102,7 @@ class ClientGuard:
             # connection, so that the client sees the answer is incomplete, and say so.
             log.warning(
                 "%s: the answer failed after it began and was cut: %s: %s",
-                scope.get("path"), type(error).__name__,
-                (str(error).strip().splitlines() or [""])[0][:300],
+                scope.get("path"), type(error).__name__, first_line(error),
             )  # fmt: skip
             await _abort(scope)
         finally:

@@ -27,9 +27,10 @@ FORMULA_START = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 """First characters that make a spreadsheet read a cell as a formula (with the full-width
 forms of = + - @, which some spreadsheets take too)."""
 # Both patterns are ASCII and mean the same to Python's re and PostgreSQL's regular
-# expressions: escapes for tab, CR, % (which psycopg would read as a placeholder) and the
-# full-width forms; \Z, since $ in Python also matches before a final newline.
-_LIVE = r"^[=+@\t\r\uFF1D\uFF0B\uFF0D\uFF20-]"
+# expressions: every FORMULA_START character as a \uXXXX escape (tab, CR, `-`, the
+# full-width forms), % as \x25 (psycopg would read it as a placeholder), and \Z, since $ in
+# Python also matches before a final newline.
+_LIVE = "^[" + "".join(f"\\u{ord(c):04X}" for c in FORMULA_START) + "]"
 _SIGNED_NUMBER = r"^[+-][0-9][0-9A-Za-z .,:\x25#]*\Z"
 _LIVE_RE = re.compile(_LIVE)
 _SIGNED_NUMBER_RE = re.compile(_SIGNED_NUMBER, re.ASCII)
