@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 EXTRAS ?= collector,api,dashboard,local,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
-.PHONY: run test lint typecheck pytest bench screenshots deb clean
+.PHONY: run test lint typecheck pytest images bench screenshots deb clean
 
 $(STAMP): pyproject.toml setup.py dxspots/_cenrich.pyx dxspots/parse/_cdxde.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,16 @@ $(PG_CONFIG):
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
 		apt-get install -y -qq libpq-dev python3-dev gcc
 
+# With a Docker engine when one answers or can be started (deploy/docker/with-engine): the
+# tests' PostgreSQL is then a testcontainers container, and the image and compose tests run.
 pytest: $(STAMP) $(CHROMIUM) $(PG_CONFIG)
-	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+	DXSPOTS_TEST_CHROMIUM=$(CHROMIUM) PYTHON=$(BIN)/python \
+		deploy/docker/with-engine $(BIN)/python -m pytest
+
+# Every image of deploy/docker/Dockerfile (and its bases: pulled, or built from Debian
+# packages where no registry answers), for compose.yaml: docs/deploy-docker.md.
+images: $(STAMP)
+	$(BIN)/python deploy/docker/images.py --postgres
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse_enrich.py

