@@ -32,6 +32,7 @@ from dxspots.runtime import (
 )
 from dxspots.settings import (
     SIMULATED_NODE,
+    NodeConfig,
     Settings,
     SettingsError,
     load_settings,
@@ -107,7 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cty.add_parser("update", help="download the current cty.dat and cty.csv")
 
-    sub.add_parser("collect", help="connect to the configured nodes and store their spots")
+    p = sub.add_parser("collect", help="connect to the configured nodes and store their spots")
+    p.add_argument(
+        "--simulated-node", metavar="HOST:PORT",
+        help="with no DXSPOTS_CALLSIGN set, collect from this simulated node (a demo) instead "
+        "of stopping",
+    )  # fmt: skip
 
     p = sub.add_parser("simulate", help="run a simulated DXSpider node (for tests and demos)")
     p.add_argument("--host", default="127.0.0.1")
@@ -382,6 +388,14 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collector.spool import Spool
     from dxspots.db.migrate import MigrationError, migrate
 
+    nodes, callsign = settings.nodes, settings.callsign
+    if callsign is None and args.simulated_node:
+        nodes, callsign = [simulated_node(args.simulated_node)], SIMULATED_CALL
+        log.warning(
+            "SIMULATED SPOTS: DXSPOTS_CALLSIGN is not set, so this collects from the simulated "
+            "node at %s, not a real cluster. Set DXSPOTS_CALLSIGN (and DXSPOTS_NODES) for live "
+            "spots.", args.simulated_node,
+        )  # fmt: skip
     enricher = load_enricher(settings)
 
     def migrated(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -406,7 +420,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             log.warning("database unavailable at start (%s): spooling until it answers", error)
         try:
             collector = Collector(
-                settings.nodes, settings.callsign, lambda: migrated(dsn),
+                nodes, callsign, lambda: migrated(dsn),
                 enricher,
                 Spool(settings.data_dir / "spool" / "batches.jsonl", settings.spool_max_bytes),
                 Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
@@ -417,6 +431,34 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(str(error)) from None
         asyncio.run(collector.run())
     return 0
+
+
+def simulated_node(address: str, wait: float = 30.0) -> NodeConfig:
+    """The node `collect --simulated-node HOST:PORT` names, once its host name resolves.
+
+    In compose the name is the demo profile's simulator service: it resolves once that
+    container exists, and never when the profile is off, which is then said plainly.
+    """
+    import socket
+    import time
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"--simulated-node: HOST:PORT expected, not {address!r}")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"DXSPOTS_CALLSIGN is not set, and the simulated node {address} is not "
+                    "there: set DXSPOTS_CALLSIGN (your callsign) to collect live spots, or run "
+                    "the demo (`docker compose --profile demo up`)"
+                ) from None
+            time.sleep(1)
+    return NodeConfig(name=SIMULATED_NODE, host=host, port=int(port), backfill=30)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
