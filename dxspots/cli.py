@@ -480,8 +480,12 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     async def serve() -> None:
         port = await node.start()
         print(f"simulated DXSpider node (not a real cluster) on {args.host}:{port}", flush=True)
+        # SIGTERM stops it as Ctrl-C does: a container's stop, where it runs as PID 1 and a
+        # signal without a handler is ignored.
+        stopped = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
         try:
-            await asyncio.Event().wait()
+            await stopped.wait()
         finally:
             await node.stop()
 

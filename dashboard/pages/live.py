@@ -114,7 +114,7 @@ def latest(filters: dict[str, Any]) -> None:
 
 def simulated_notice() -> None:
     """Say so while the collector is connected to the built-in simulated node (`dxspots up`
-    without a callsign): logged in, and reported within the last minute."""
+    without a callsign, or compose's demo profile): logged in, reported in the last minute."""
     now = data.utc_now()
     if any(
         node["node"] == SIMULATED_NODE
@@ -124,8 +124,8 @@ def simulated_notice() -> None:
     ):
         st.warning(
             "Simulated spots: the collector is connected to the built-in simulated node "
-            "(`dxspots up` without a callsign), not to a real cluster. Set DXSPOTS_CALLSIGN "
-            "to collect live spots."
+            "(no callsign set: `dxspots up`, or compose's demo profile), not to a real cluster. "
+            "Set DXSPOTS_CALLSIGN to collect live spots."
         )
 
 

@@ -59,9 +59,7 @@ def test_without_an_engine_the_run_falls_back_to_the_local_server() -> None:
 
 
 def test_told_the_engine_is_required_the_run_fails_instead() -> None:
-    run = sub_pytest(
-        {"DOCKER_HOST": GONE_ENGINE, "DXSPOTS_TEST_DOCKER": "required"}, ONE_DB_TEST
-    )
+    run = sub_pytest({"DOCKER_HOST": GONE_ENGINE, "DXSPOTS_TEST_DOCKER": "required"}, ONE_DB_TEST)
     assert run.returncode != 0
     assert "DXSPOTS_TEST_DOCKER=required, but no Docker engine answers" in run.stderr
     assert "passed" not in run.stdout
