@@ -35,7 +35,8 @@ from tests.conftest import REPO
 from tests.e2e.apiprocess import free_port
 from tests.e2e.test_dashboard_browser import assert_page_is_whole
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("docker_engine")]
+# Building the images cold takes minutes: more than the suite's default per-test timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("docker_engine"), pytest.mark.timeout(1800)]
 
 SERVICES = ("postgres", "simulator", "collector", "api", "dashboard")
 OURS = ("simulator", "collector", "api", "dashboard")  # run from our images
