@@ -13,8 +13,9 @@ under the same name, from Debian's own packages:
   certificate authorities added to this machine (/usr/local/share/ca-certificates), so that pip
   reaches the package index through the same network as the host.
 - postgres:15-bookworm: Debian 12's PostgreSQL 15 behind an entrypoint that keeps the official
-  image's contract (standins/docker-entrypoint.sh). `--postgres` builds or pulls it; set
-  POSTGRES_IMAGE=postgres:15-bookworm in .env to run compose on it.
+  image's contract (standins/docker-entrypoint.sh). With `--postgres`, compose's default
+  postgres:16-alpine is had if it can be, else this stand-in is built (or found), and the
+  setting that picks it, POSTGRES_IMAGE=postgres:15-bookworm in .env, is printed.
 
 Then the three roles are built as dxspots-api, dxspots-dashboard and dxspots-collector (the
 names compose.yaml gives them). A second run is fast: what is there is kept, and the engine's
@@ -41,6 +42,7 @@ STANDINS = HERE / "standins"
 PYTHON_IMAGE = "python:3.11-slim-bookworm"
 DEBIAN_IMAGE = "debian:bookworm"
 POSTGRES_IMAGE = "postgres:15-bookworm"
+OFFICIAL_POSTGRES = "postgres:16-alpine"  # compose.yaml's default
 RELEASE = "bookworm"
 TARGETS = ("api", "dashboard", "collector")
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
@@ -265,6 +267,20 @@ def ensure_base(image: str) -> Iterator[Step]:
     yield timed(image, "stand-in built from Debian packages", start)
 
 
+def ensure_postgres() -> None:
+    """Have compose's default PostgreSQL image, or else the stand-in, and say which."""
+    start = time.monotonic()
+    if present(OFFICIAL_POSTGRES) or pulled(OFFICIAL_POSTGRES):
+        timed(OFFICIAL_POSTGRES, "present or pulled", start)
+        return
+    list(ensure_base(POSTGRES_IMAGE))
+    print(
+        f"{OFFICIAL_POSTGRES} cannot be had here: for compose, set "
+        f"POSTGRES_IMAGE={POSTGRES_IMAGE} in .env",
+        flush=True,
+    )
+
+
 def build_target(target: str, tag: str) -> Step:
     start = time.monotonic()
     docker(
@@ -279,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bases-only", action="store_true", help="only the base images")
     parser.add_argument(
         "--postgres", action="store_true",
-        help=f"also have {POSTGRES_IMAGE} (pulled, or the stand-in built)",
+        help=f"also have {OFFICIAL_POSTGRES}, or else the stand-in {POSTGRES_IMAGE}",
     )  # fmt: skip
     parser.add_argument("--tag", default="latest", help="tag of the role images")
     args = parser.parse_args(argv)
@@ -292,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         list(ensure_base(PYTHON_IMAGE))
         if args.postgres:
-            list(ensure_base(POSTGRES_IMAGE))
+            ensure_postgres()
         if not args.bases_only:
             for target in TARGETS:
                 build_target(target, args.tag)

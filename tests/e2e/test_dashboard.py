@@ -28,6 +28,10 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def spots_dsn(db_dsn: str) -> str:
+    # The page counts back from the clock when it runs: seed from the clock now, not from when
+    # the module was imported (minutes earlier when slow suites run first).
+    global NOW  # noqa: PLW0603
+    NOW = datetime.now(UTC)
     store(db_dsn, make_spots(NOW))
     with psycopg.connect(db_dsn, autocommit=True) as admin:
         admin.execute(

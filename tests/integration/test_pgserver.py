@@ -105,3 +105,21 @@ def test_containers_of_a_killed_run_are_removed() -> None:
     finally:
         remove = ["docker", "rm", "--force", *made.values()]
         subprocess.run(remove, capture_output=True, check=False)
+
+
+WITH_ENGINE = REPO / "deploy" / "docker" / "with-engine"
+
+
+def test_with_engine_refuses_a_mode_it_does_not_know() -> None:
+    env = {**os.environ, "DXSPOTS_TEST_DOCKER": "sometimes"}
+    run = subprocess.run([str(WITH_ENGINE), "true"], env=env, capture_output=True, text=True,
+                         timeout=30, check=False)  # fmt: skip
+    assert run.returncode == 2
+    assert "DXSPOTS_TEST_DOCKER must be auto, required or off, not 'sometimes'" in run.stderr
+
+
+def test_with_engine_off_runs_the_command_and_nothing_else() -> None:
+    env = {**os.environ, "DXSPOTS_TEST_DOCKER": "off", "DOCKER_HOST": GONE_ENGINE}
+    run = subprocess.run([str(WITH_ENGINE), "sh", "-c", "echo ran; exit 7"], env=env,
+                         capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert (run.returncode, run.stdout, run.stderr) == (7, "ran\n", "")
