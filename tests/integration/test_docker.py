@@ -65,6 +65,7 @@ def test_each_role_image_has_only_its_extra_and_runs_unprivileged() -> None:
     for role, extra in (("api", "api"), ("dashboard", "dashboard"), ("collector", "collector")):
         build = " ".join(found[f"build-{role}"])
         assert re.findall(r'"\.\[(\w+)\]"', build) == [extra], build
+        assert re.findall(r"requirements\.py (\w+)", build) == [extra], build
         image = found[role]
         assert image[0].startswith("FROM runtime AS")
         copies = [line for line in image if line.startswith("COPY")]
