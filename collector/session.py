@@ -6,11 +6,15 @@ its session running after the collector was asked to stop.
 
 `NodeSession.run` never returns on its own: it connects, logs in (answering `login:`,
 `Please enter your call:`, `callsign:`, and a password prompt when a password is set),
-tells the node software from its banner, sends that software's start-up commands and
-`sh/dx N` (the node's own history fills the gap a reconnect left; the database's dedupe
-drops the overlap), then hands every line to its sink. When the connection drops or goes
-quiet for the node's stall time it waits (exponential back-off with jitter, reset after a
-healthy hour; long when the node refused the login) and starts again. A node that floods
+tells the node software from its banner, sends that software's start-up commands as soon as
+the node's prompt shows, and back-fills (`collector.backfill`: the node's `sh/dx` history,
+asked for until it reaches the newest spot the last session got, or a recorded gap; the
+database's dedupe drops the overlap), then hands every line to its sink. When the node goes
+quiet for its stall time it is probed (a blank line, which a node answers with its prompt),
+and only a probe left unanswered counts as a stall. When the connection drops or stalls it
+waits (a few seconds for the first minute of tries, so a restarted node is logged into again
+soon after it is back; then exponential back-off with jitter; all reset after a healthy
+session; long when the node refused the login) and starts again. A node that floods
 telnet negotiation is dropped the same way (`collector.negotiation`), and lines that came
 with telnet commands are handed on as `GarbledLine`s. One node's trouble touches nothing but
 its own task.
@@ -28,9 +32,12 @@ from typing import Any, cast
 
 import telnetlib3
 
+from collector.backfill import ANSWER_QUIET, Backfill, Gap, SpotMark, history_row, is_prompt
 from collector.linereader import GarbledLine, LineReader
 from collector.negotiation import Guard, NegotiationFloodError
+from dxspots.parse import parse_line
 from dxspots.settings import NodeConfig
+from dxspots.spot import Spot
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +56,14 @@ START_COMMANDS = {
 """Default start-up commands per node software; a node's `commands` replaces them."""
 LOGIN_TIMEOUT = 30.0
 BANNER_WAIT = 2.0
-"""Seconds after login to read the banner before the start-up commands are sent."""
+"""Seconds after login to read the banner before the start-up commands are sent, when no
+prompt shows sooner."""
+PROBE = ""
+"""What a quiet node is asked: an empty line, which DXSpider, AR-Cluster and CC Cluster
+answer with their prompt."""
+PROBE_WAIT = 30.0
+"""Seconds a probe may go unanswered (at most the node's stall time) before the session is
+taken for dead."""
 
 Sink = Callable[[str, datetime, str], Awaitable[None]]
 """Takes (line, received_at, node name); waits while the pipeline is full (back-pressure)."""
@@ -71,14 +85,21 @@ class StallError(ConnectionError):
 
 @dataclass(slots=True)
 class Backoff:
-    """Exponential back-off with jitter; the constants are fields so tests can shorten them."""
+    """Waits between connection attempts; the constants are fields so tests can shorten them.
 
-    base: float = 2.0
+    The first `fast_attempts` waits are short (2-4 s): a node that restarts is back within a
+    minute or so and is logged into again within seconds of it. Later ones double up to
+    `cap`, with jitter. A refused login waits `refused`: the node said no, so it is not
+    hammered. A healthy session (logged in, lines flowing, for `healthy` seconds) starts
+    the count again.
+    """
+
+    fast: float = 4.0
+    fast_attempts: int = 20
     cap: float = 300.0
     refused: float = 900.0
-    """Wait after a refused login: the node said no, so do not hammer it."""
-    healthy: float = 3600.0
-    """A connection that lasted this long resets the back-off."""
+    """Wait after a refused login."""
+    healthy: float = 120.0
     failures: int = 0
 
     def delay(self, refused: bool = False) -> float:
@@ -86,7 +107,8 @@ class Backoff:
         if refused:
             return self.refused
         self.failures += 1
-        ceiling = min(self.cap, self.base * 2 ** (self.failures - 1))
+        beyond = self.failures - self.fast_attempts
+        ceiling = self.fast if beyond <= 0 else min(self.cap, self.fast * 2**beyond)
         return random.uniform(ceiling / 2, ceiling)
 
 
@@ -103,6 +125,12 @@ class NodeStatus:
     overflows: int = 0
     reconnects: int = 0
     last_error: str | None = None
+    probes: int = 0
+    """Probes sent to the node after a quiet spell."""
+    gaps: int = 0
+    """Gaps back-fill could not close."""
+    missed: int = 0
+    """Spots estimated to have been missed in those gaps."""
 
 
 @dataclass
@@ -116,6 +144,19 @@ class NodeSession:
     status: NodeStatus = field(init=False)
     abandoned: list[tuple[str, datetime, str | None]] = field(default_factory=list)
     """Lines read but not handed on when the session was cancelled."""
+    mark: SpotMark | None = None
+    """The newest spot received before this session (the collector sets it from the
+    database at start); back-fill reaches back to it."""
+    gaps: list[Gap] = field(default_factory=list)
+    """Gaps found and not yet recorded (the collector takes them)."""
+    _backfill: Backfill | None = None
+    _last_dx: tuple[str, datetime] | None = None
+    """The newest live `DX de` line of this session, for the next mark."""
+    _newest_row: Spot | None = None
+    _heard: float = 0.0
+    """Loop time the node last sent anything."""
+    _probed: bool = False
+    _logged_in_at: float | None = None
     _commands_seen: int = 0
     """The connection's telnet command count when the last read was framed."""
     _garbled_pending: bool = False
@@ -128,7 +169,8 @@ class NodeSession:
         """Connect, read, reconnect, forever (until cancelled)."""
         while True:
             refused = flooded = False
-            started = asyncio.get_running_loop().time()
+            self._logged_in_at = None
+            lines_before = self.status.lines
             try:
                 await self._connect_once()
                 self.status.last_error = "connection closed by the node"
@@ -148,7 +190,12 @@ class NodeSession:
             finally:
                 self.status.logged_in = False
                 self.status.connected_since = None
-            if asyncio.get_running_loop().time() - started >= self.backoff.healthy:
+            logged_in_at = self._logged_in_at
+            if (
+                logged_in_at is not None
+                and asyncio.get_running_loop().time() - logged_in_at >= self.backoff.healthy
+                and self.status.lines > lines_before
+            ):
                 self.backoff.failures = 0
             delay = self.backoff.delay(refused)
             self.status.reconnects += 1
@@ -168,31 +215,69 @@ class NodeSession:
         # compression=False: no MCCP, whose compressed stream would hide the commands in it.
         status.connected_since = datetime.now(UTC)
         lines = LineReader()
+        loop = asyncio.get_running_loop()
+        self._last_dx = self._newest_row = self._backfill = None
         try:
             await self._log_in(reader, writer, lines, guard)
             status.logged_in = True
+            self._logged_in_at = self._heard = loop.time()
+            self._probed = False
             log.info("%s: logged in as %s", node.name, node.callsign or self.callsign)
             for command in self._start_commands():
                 send(writer, command)
+            if node.backfill and status.software != "rbn":
+                self._backfill = Backfill(node.name, node.backfill, self.mark)
+                send(writer, self._backfill.question(loop.time()))
             while True:
-                await self._read(reader, lines, node.stall_seconds, guard)
+                await self._read(reader, writer, lines, guard)
         except (OSError, EOFError):
             if guard.flooded:  # the guard aborted the connection: say why
                 raise guard.error() from None
             raise
         finally:
             status.overflows += lines.overflows
+            self.mark = self._newest_mark() or self.mark
             writer.close()
 
     def _start_commands(self) -> list[str]:
         node, software = self.node, self.status.software
         if node.commands is not None:
-            commands = list(node.commands)
-        else:
-            commands = list(START_COMMANDS.get(software or "", ()))
-        if node.backfill and software != "rbn":
-            commands.append(f"sh/dx {node.backfill}")
-        return commands
+            return list(node.commands)
+        return list(START_COMMANDS.get(software or "", ()))
+
+    def _newest_mark(self) -> SpotMark | None:
+        """The newest spot this session got: its last live `DX de` line or history row."""
+        found = []
+        if self._last_dx is not None:
+            spot = parse_line(self._last_dx[0], self._last_dx[1], self.node.name)
+            if isinstance(spot, Spot):
+                found.append(SpotMark.of(spot))
+        if self._newest_row is not None:
+            found.append(SpotMark.of(self._newest_row))
+        if self.mark is not None:
+            found.append(self.mark)
+        return max(found, key=lambda mark: mark.spot_time, default=None)
+
+    def _answer_done(self, writer: telnetlib3.TelnetWriter) -> None:
+        """The history answer is complete: ask for more, or record what could not be had."""
+        backfill = self._backfill
+        assert backfill is not None
+        backfill.answering = False
+        if not backfill.covered() and backfill.more():
+            send(writer, backfill.question(asyncio.get_running_loop().time()))
+            return
+        self._backfill = None
+        gap = backfill.gap(datetime.now(UTC))
+        if gap is None:
+            return
+        self.gaps.append(gap)
+        self.status.gaps += 1
+        self.status.missed += gap.missed
+        log.warning(
+            "%s: the node's history does not reach back to the last spot received: about %d "
+            "spots between %s and %s are missing", self.node.name, gap.missed,
+            f"{gap.gap_from:%Y-%m-%d %H:%M}Z", f"{gap.gap_to:%H:%M}Z",
+        )  # fmt: skip
 
     async def _log_in(
         self,
@@ -241,26 +326,61 @@ class NodeSession:
                     raise LoginRefusedError(refusal)
                 raise ConnectionError("closed during login")
             framed = self._frame(data, lines, guard) if sent_call else lines.lines(data)
+            prompted = False
             for line in framed:
                 lowered = line.lower()
                 if sent_call and refusal is None and any(word in lowered for word in REFUSALS):
                     refusal = line.strip()  # a refusal only if the node then closes
                 if self.status.software is None:
                     self._detect(lowered)
+                prompted = prompted or (sent_call and is_prompt(line))
             await self._deliver_all(framed)
+            if (prompted or (sent_call and is_prompt(lines.pending))) and refusal is None:
+                return  # the node is ready for commands: no need to wait out the banner
 
     async def _read(
-        self, reader: telnetlib3.TelnetReader, lines: LineReader, stall: float, guard: Guard
+        self,
+        reader: telnetlib3.TelnetReader,
+        writer: telnetlib3.TelnetWriter,
+        lines: LineReader,
+        guard: Guard,
     ) -> None:
-        """Read once and deliver the complete lines; `StallError` after `stall` quiet seconds."""
+        """Read once and deliver the complete lines. After the node's stall time of silence
+        it is probed; `StallError` when the probe goes unanswered too."""
+        loop = asyncio.get_running_loop()
+        stall = self.node.stall_seconds
+        probe_wait = min(stall, PROBE_WAIT)
+        deadline = self._heard + stall + (probe_wait if self._probed else 0.0)
+        backfill = self._backfill
+        until = deadline
+        if backfill is not None and backfill.answering:
+            until = min(until, backfill.last_row_at + ANSWER_QUIET)
         try:
-            async with asyncio.timeout(stall):
+            async with asyncio.timeout(max(0.01, until - loop.time())):
                 data = await reader.read(65536)
         except TimeoutError:
-            raise StallError(f"nothing received for {stall:g} s") from None
+            now = loop.time()
+            if backfill is not None and backfill.answering:
+                if now >= backfill.last_row_at + ANSWER_QUIET:
+                    self._answer_done(writer)
+                return
+            if now < deadline:
+                return
+            if not self._probed:
+                self._probed = True
+                self.status.probes += 1
+                log.info("%s: nothing for %g s; asking the node whether it is there",
+                         self.node.name, stall)  # fmt: skip
+                send(writer, PROBE)
+                return
+            raise StallError(
+                f"nothing received for {stall:g} s, and no answer to a probe in {probe_wait:g} s"
+            ) from None
         if not data:
             raise ConnectionError("closed by the node")
-        await self._deliver_all(self._frame(data, lines, guard))
+        self._heard = loop.time()
+        self._probed = False
+        await self._deliver_all(self._frame(data, lines, guard), writer)
 
     def _frame(self, data: bytes, lines: LineReader, guard: Guard) -> list[str]:
         """The lines `data` completes. When telnet commands came since the last read, they
@@ -276,14 +396,18 @@ class NodeSession:
             self._garbled_pending = False
         return framed
 
-    async def _deliver_all(self, framed: list[str]) -> None:
+    async def _deliver_all(
+        self, framed: list[str], writer: telnetlib3.TelnetWriter | None = None
+    ) -> None:
         """Count lines and hand them on; an overflowed one arrives cut at `MAX_LINE` and the
         parser refuses it as too long, so it is kept as a rejected line. Lines read but not
         yet handed on when the session is cancelled go to `abandoned`, for the collector
-        to store at shutdown."""
+        to store at shutdown. Back-fill looks at each line on the way (`writer` given)."""
         status = self.status
         for index, line in enumerate(framed):
             now = datetime.now(UTC)
+            if writer is not None:
+                self._observe(line, now, writer)
             try:
                 await self.sink(line, now, self.node.name)
             except asyncio.CancelledError:
@@ -291,6 +415,22 @@ class NodeSession:
                 raise
             status.lines += 1
             status.last_line_at = now
+
+    def _observe(self, line: str, received_at: datetime, writer: telnetlib3.TelnetWriter) -> None:
+        """Keep the newest live spot line, and read the history answer as it passes."""
+        if line[:6] == "DX de ":
+            self._last_dx = (line, received_at)
+            return
+        backfill = self._backfill
+        if backfill is None or not backfill.answering:
+            return
+        row = history_row(line, received_at, self.node.name)
+        if row is not None:
+            backfill.take(row, asyncio.get_running_loop().time())
+            if self._newest_row is None or row.spot_time > self._newest_row.spot_time:
+                self._newest_row = row
+        elif backfill.rows and is_prompt(line):
+            self._answer_done(writer)
 
     def _detect(self, text: str) -> None:
         for marker, software in SOFTWARE:

@@ -3,8 +3,9 @@
 A telnetlib3 server that behaves like a DXSpider node: a `login: ` prompt without newline,
 a banner, a prompt, then a stream of `DX de` lines (trailing BELs, Latin-1 comments), RBN
 skimmer lines, WWV/WCY and announcements at a given rate, and `sh/dx N` answered from its own
-history. Faults can be switched on: drop the connection every N seconds, stall (stop sending
-while keeping the connection), send garbage lines, send an endless line, refuse logins.
+history. Faults can be switched on: drop the connection every N seconds, hang (send and
+answer nothing while keeping the connection), stay quiet (no spots, commands answered), send
+garbage lines, send an endless line, refuse logins.
 Every line it sends is appended to `sent` (and to a log file when one is given), so tests can
 compare exactly.
 """
@@ -42,7 +43,13 @@ class Faults:
     drop_every: float | None = None
     """Close each connection this many seconds after login."""
     stall_after: float | None = None
-    """Stop sending (but keep the connection) this many seconds after login."""
+    """Hang this many seconds after login: keep the connection but send nothing more and
+    answer nothing (a node that died with its socket open)."""
+    quiet: bool = False
+    """Send no spots at all, but answer commands (a quiet node, alive)."""
+    idle_prompt_every: float | None = None
+    """While quiet, send the prompt every this many seconds (DXSpider does about every
+    11 minutes to an idle user)."""
     garbage_every: int | None = None
     """Send a line of random bytes after every N lines."""
     endless_line_after: int | None = None
@@ -76,6 +83,8 @@ class SimulatedNode:
     collector catch up before comparing)."""
     logins: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    hung: bool = False
+    """Set when a `stall_after` fault has struck: the node answers nothing any more."""
     _server: telnetlib3.server.Server | None = None
     _feed: SpotFeed | None = None
     _log: IO[str] | None = None
@@ -153,12 +162,16 @@ class SimulatedNode:
             for text in self.banner:
                 writer.write(text.format(call=call).encode("latin-1") + b"\r\n")
             writer.write(PROMPT.format(call=call, now=datetime.now(UTC)).encode() + b"\r\n")
+            # Either ends the session: the stream (a fault drops it) or the client leaving,
+            # after which nothing more is "sent" (`sent` and the log match what was received).
             commands = asyncio.create_task(self._answer(reader, writer, call))
+            stream = asyncio.create_task(self._stream(writer, call))
             try:
-                await self._stream(writer)
+                await asyncio.wait((commands, stream), return_when=asyncio.FIRST_COMPLETED)
             finally:
-                commands.cancel()
-                await asyncio.gather(commands, return_exceptions=True)
+                for task in (commands, stream):
+                    task.cancel()
+                await asyncio.gather(commands, stream, return_exceptions=True)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -177,6 +190,8 @@ class SimulatedNode:
                 return
             command = data.decode("latin-1").strip()
             self.commands.append(command)
+            if self.hung:
+                continue
             words = command.lower().split()
             if words and words[0] in ("sh/dx", "show/dx"):
                 count = int(words[1]) if len(words) > 1 and words[1].isdecimal() else 30
@@ -184,13 +199,19 @@ class SimulatedNode:
                     self._send(writer, row)
             writer.write(PROMPT.format(call=call, now=datetime.now(UTC)).encode() + b"\r\n")
 
-    async def _stream(self, writer: telnetlib3.TelnetWriter) -> None:
+    async def _stream(self, writer: telnetlib3.TelnetWriter, call: str) -> None:
         assert self._feed is not None
         faults = self.faults
         loop = asyncio.get_running_loop()
         started = loop.time()
         rng = random.Random(self.seed)
         count = 0
+        if faults.quiet:
+            while True:
+                await asyncio.sleep(faults.idle_prompt_every or 3600)
+                if faults.idle_prompt_every:
+                    prompt = PROMPT.format(call=call, now=datetime.now(UTC))
+                    writer.write(prompt.encode() + b"\r\n")
         while True:
             while self.paused:
                 await asyncio.sleep(0.02)
@@ -198,6 +219,7 @@ class SimulatedNode:
             if faults.drop_every is not None and elapsed >= faults.drop_every:
                 return
             if faults.stall_after is not None and elapsed >= faults.stall_after:
+                self.hung = True
                 await asyncio.sleep(3600)
             if faults.garbage_every and count and count % faults.garbage_every == 0:
                 writer.write(

@@ -37,7 +37,7 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
 def session_for(port: int, sink: Sink, **node: object) -> NodeSession:
     config = NodeConfig(name="sim", host="127.0.0.1", port=port, **node)  # type: ignore[arg-type]
     # Back-off constants shortened so that reconnects happen within the test.
-    return NodeSession(config, "DL1ABC", sink, backoff=Backoff(base=0.05, cap=0.2, refused=0.5))
+    return NodeSession(config, "DL1ABC", sink, backoff=Backoff(fast=0.05, cap=0.2, refused=0.5))
 
 
 def test_logs_in_runs_start_commands_and_back_fills() -> None:

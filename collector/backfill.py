@@ -1,0 +1,128 @@
+"""Back-fill that closes the gap a reconnect left, by construction, or says it could not.
+
+Before a session ends, the newest spot it received is remembered (`SpotMark`); when the
+collector starts, the newest spot stored for the node stands in for it. After the next login
+the node is asked for its history (`sh/dx N`); while the answer does not reach back to the
+mark, it is asked for more, up to the node's limit. What the history still cannot cover is a
+`Gap` (from the mark to the oldest spot the node still had, and an estimate of the spots in
+between, at the rate the answer itself shows), which the collector records.
+
+The answer is read from the lines as they pass: `sh/dx` rows are told from live `DX de`
+lines by their shape, and the node's prompt (or a quiet spell) ends the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dxspots.parse import parse_line
+from dxspots.spot import Spot
+
+NODE_LIMIT = 500
+"""The most `sh/dx` rows asked for at once (DXSpider's own ceiling for the command)."""
+ANSWER_QUIET = 5.0
+"""Seconds without a new history row (and no prompt) after which the answer is taken as
+complete."""
+PROMPT_RE = re.compile(r"\sde\s+\S+.*>\s*$")
+"""A node's prompt: `DL1ABC de GB7SIM 30-Nov-2026 0412Z dxspider >` (DXSpider, AR-Cluster
+and CC Cluster all end theirs with `>` after the node's call)."""
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SpotMark:
+    """A spot, as far as back-fill needs to recognise it."""
+
+    spot_time: datetime
+    dx_call: str
+    spotter: str
+    freq_khz: float
+
+    @classmethod
+    def of(cls, spot: Spot) -> SpotMark:
+        return cls(spot.spot_time, spot.dx_call, spot.spotter, spot.freq_khz)
+
+    def same_spot(self, spot: Spot) -> bool:
+        return (
+            spot.dx_call == self.dx_call
+            and spot.spotter == self.spotter
+            and abs(spot.freq_khz - self.freq_khz) < 0.05
+            and abs(spot.spot_time - self.spot_time) <= MINUTE
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Spots the node's history could not give back: between the two times, about `missed`."""
+
+    node: str
+    gap_from: datetime
+    gap_to: datetime
+    missed: int
+
+
+def is_prompt(line: str) -> bool:
+    return bool(PROMPT_RE.search(line))
+
+
+def history_row(line: str, received_at: datetime, node: str) -> Spot | None:
+    """The spot a `sh/dx` answer row holds, or None for any other line."""
+    if line[:6] == "DX de " or (not line[:1].isspace() and not line[:1].isdecimal()):
+        return None
+    record = parse_line(line, received_at, node)
+    return record if isinstance(record, Spot) and record.source == "shdx" else None
+
+
+@dataclass
+class Backfill:
+    """One back-fill after a login: which sizes to ask, and what the answers showed."""
+
+    node: str
+    first: int
+    """The size asked first (the node's `backfill` setting)."""
+    mark: SpotMark | None
+    limit: int = NODE_LIMIT
+    asked: int = 0
+    rows: list[Spot] = field(default_factory=list)
+    answering: bool = False
+    last_row_at: float = 0.0
+    """Loop time of the latest row (or of the question): the answer's quiet timer."""
+
+    def question(self, now: float) -> str:
+        """The next command to send; starts reading its answer."""
+        self.asked = self.first if not self.asked else min(self.limit, max(self.asked * 5, 1))
+        self.rows, self.answering, self.last_row_at = [], True, now
+        return f"sh/dx {self.asked}"
+
+    def take(self, row: Spot, now: float) -> None:
+        self.rows.append(row)
+        self.last_row_at = now
+
+    def covered(self) -> bool:
+        """Whether the rows reach back to the mark (the node gave all that was missed)."""
+        if self.mark is None:
+            return True  # nothing known to have been stored: whatever came is a bonus
+        if any(self.mark.same_spot(row) for row in self.rows):
+            return True
+        oldest = min((row.spot_time for row in self.rows), default=None)
+        return oldest is not None and oldest < self.mark.spot_time
+
+    def more(self) -> bool:
+        """Whether a bigger question could reach further back than the last one."""
+        return self.asked < self.limit and len(self.rows) >= self.asked
+
+    def gap(self, now: datetime, fallback_rate: float = 0.0) -> Gap | None:
+        """The gap the answers leave, when they do not reach the mark; the spots in it are
+        estimated at the answer's own rate (or `fallback_rate` a second, with too few rows)."""
+        if self.covered() or self.mark is None:
+            return None
+        times = sorted(row.spot_time for row in self.rows)
+        until = times[0] if times else now
+        if len(times) >= 2 and times[-1] > times[0]:
+            per_second = (len(times) - 1) / (times[-1] - times[0]).total_seconds()
+        else:
+            per_second = fallback_rate
+        span = max(0.0, (until - self.mark.spot_time).total_seconds())
+        return Gap(self.node, self.mark.spot_time, until, round(span * per_second))
