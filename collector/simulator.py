@@ -110,12 +110,15 @@ class SimulatedNode:
         for task in list(self._sessions):
             task.cancel()
 
-    def spots_while_away(self, count: int) -> list[str]:
+    def spots_while_away(self, count: int, since: datetime | None = None) -> list[str]:
         """Make `count` spots that reach the node's history but no connection, as spots do
-        while a collector is disconnected; `sh/dx` will show them. Returns their lines."""
+        while a collector is disconnected; `sh/dx` will show them. Returns their lines.
+        With `since`, their times are spread evenly from then to now (a long absence)."""
         assert self._feed is not None
         now = datetime.now(UTC)
-        return [self._feed.next_line(now) for _ in range(count)]
+        start = since or now
+        step = (now - start) / count if count else now - start
+        return [self._feed.next_line(start + step * index) for index in range(count)]
 
     async def stop(self) -> None:
         """Stop listening and close every connection."""
