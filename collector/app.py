@@ -21,12 +21,14 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from collector.backfill import SpotMark
 from collector.health import CollectorMetrics, Health, HealthServer, assess
 from collector.logrepeats import RepeatFilter
 from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
 from collector.session import NodeSession
 from collector.spool import Spool
+from dxspots.db.gaps import newest_spot, record_gaps
 from dxspots.db.nodestatus import (
     LOSS_WINDOW_S,
     CollectorStatusRow,
@@ -126,6 +128,7 @@ class Collector:
             metrics = CollectorMetrics(self.sessions, pipeline)
             health = HealthServer(self.health, metrics, *self.metrics_address)
             await health.start()
+        await asyncio.to_thread(self.seed_marks)
         tasks = [asyncio.create_task(session.run()) for session in self.sessions]
         writer = asyncio.create_task(pipeline.run())
         writer.add_done_callback(self._writer_ended)
@@ -194,17 +197,42 @@ class Collector:
                 s.status.reconnects,
                 s.status.last_error,
                 self._lines_per_minute(s.node.name, s.status.lines),
+                s.status.probes,
+                s.status.gaps,
+                s.status.missed,
             )
             for s in self.sessions
         ]
 
     def write_status(self) -> None:
-        """Write the node status rows; a database that is away is logged, not raised."""
+        """Write the node status rows and the gaps found; a database that is away is logged,
+        not raised (the gaps wait for the next write)."""
+        taken = [len(session.gaps) for session in self.sessions]  # more may come meanwhile
+        gaps = [gap for session, n in zip(self.sessions, taken, strict=True)
+                for gap in session.gaps[:n]]  # fmt: skip
         try:
             with self.connect() as conn:
                 write_node_status(conn, self.status_rows(), self.collector_row())
+                if gaps:
+                    record_gaps(conn, gaps)
         except psycopg.Error as error:
             log.warning("node status not written: %s", error)
+            return
+        for session, n in zip(self.sessions, taken, strict=True):
+            del session.gaps[:n]
+
+    def seed_marks(self) -> None:
+        """Give each session the newest spot stored from its node, so that the first
+        back-fill reaches back to it (after a crash, the queue's spots were never stored)."""
+        try:
+            with self.connect() as conn:
+                for session in self.sessions:
+                    newest = newest_spot(conn, session.node.name)
+                    if newest is not None:
+                        session.mark = SpotMark(*newest)
+        except psycopg.Error as error:
+            log.warning("the newest stored spots could not be read (%s): back-fill asks "
+                        "for the nodes' usual history", error)  # fmt: skip
 
     async def _status_writes(self) -> None:
         while True:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from dxspots.db.gaps import Gap
 from dxspots.parse import parse_line
 from dxspots.spot import Spot
 
@@ -51,16 +52,6 @@ class SpotMark:
             and abs(spot.freq_khz - self.freq_khz) < 0.05
             and abs(spot.spot_time - self.spot_time) <= MINUTE
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Spots the node's history could not give back: between the two times, about `missed`."""
-
-    node: str
-    gap_from: datetime
-    gap_to: datetime
-    missed: int
 
 
 def is_prompt(line: str) -> bool:

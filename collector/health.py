@@ -101,11 +101,25 @@ class CollectorMetrics(MetricsSource):
         lines = CounterMetricFamily("dxspots_lines", "Lines received", labels=["node"])
         reconnects = CounterMetricFamily("dxspots_reconnects", "Reconnects", labels=["node"])
         up = GaugeMetricFamily("dxspots_node_logged_in", "1 while logged in", labels=["node"])
+        probes = CounterMetricFamily(
+            "dxspots_node_probes", "Probes sent to a quiet node", labels=["node"]
+        )
+        gaps = CounterMetricFamily(
+            "dxspots_backfill_gaps", "Gaps the node's history could not close", labels=["node"]
+        )
+        missed = CounterMetricFamily(
+            "dxspots_backfill_missed_spots", "Spots estimated missing in those gaps",
+            labels=["node"],
+        )  # fmt: skip
         for session in self.sessions:
-            lines.add_metric([session.node.name], session.status.lines)
-            reconnects.add_metric([session.node.name], session.status.reconnects)
-            up.add_metric([session.node.name], int(session.status.logged_in))
-        yield from (lines, reconnects, up)
+            name, status = session.node.name, session.status
+            lines.add_metric([name], status.lines)
+            reconnects.add_metric([name], status.reconnects)
+            up.add_metric([name], int(status.logged_in))
+            probes.add_metric([name], status.probes)
+            gaps.add_metric([name], status.gaps)
+            missed.add_metric([name], status.missed)
+        yield from (lines, reconnects, up, probes, gaps, missed)
         spots = CounterMetricFamily("dxspots_spots", "Spots written", labels=["result"])
         spots.add_metric(["new"], written.spots_new if written else 0)
         spots.add_metric(["duplicate"], written.spots_duplicate if written else 0)

@@ -32,9 +32,10 @@ from typing import Any, cast
 
 import telnetlib3
 
-from collector.backfill import ANSWER_QUIET, Backfill, Gap, SpotMark, history_row, is_prompt
+from collector.backfill import ANSWER_QUIET, Backfill, SpotMark, history_row, is_prompt
 from collector.linereader import GarbledLine, LineReader
 from collector.negotiation import Guard, NegotiationFloodError
+from dxspots.db.gaps import Gap
 from dxspots.parse import parse_line
 from dxspots.settings import NodeConfig
 from dxspots.spot import Spot

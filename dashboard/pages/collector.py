@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.guard import guarded
+from dashboard.literal import literal
 from dxspots.db.nodestatus import LOSS_WINDOW_S, SILENT_AFTER_S
 from dxspots.queries import Page
 
@@ -28,16 +29,32 @@ def nodes_table(table: pd.DataFrame) -> None:
     st.metric("Nodes logged in", f"{up} of {len(table)}")
     st.dataframe(
         table[["node", "state", "software", "host", "port", "lines_per_minute", "connected_since",
-               "last_line_at", "lines", "spots", "rejects", "reconnects", "last_error",
-               "updated_at"]],
+               "last_line_at", "lines", "spots", "rejects", "reconnects", "probes", "gaps_24h",
+               "missed_24h", "last_gap_from", "last_gap_to", "last_error", "updated_at"]],
         hide_index=True, width="stretch",
         column_config={
             "lines_per_minute": st.column_config.NumberColumn("Lines/min", format="%.1f"),
             "connected_since": st.column_config.DatetimeColumn("Connected since (UTC)"),
             "last_line_at": st.column_config.DatetimeColumn("Last line (UTC)"),
+            "probes": st.column_config.NumberColumn("Probes", help="Quiet spells the node "
+                                                    "was asked whether it is there"),
+            "gaps_24h": st.column_config.NumberColumn("Gaps (24 h)"),
+            "missed_24h": st.column_config.NumberColumn("Missed (24 h, est.)"),
+            "last_gap_from": st.column_config.DatetimeColumn("Last gap from (UTC)"),
+            "last_gap_to": st.column_config.DatetimeColumn("Last gap to (UTC)"),
             "updated_at": st.column_config.DatetimeColumn("Reported (UTC)"),
         },
     )  # fmt: skip
+    gapped = table[table["gaps_24h"] > 0]
+    if len(gapped):
+        names = ", ".join(literal(node) for node in gapped["node"])
+        st.warning(
+            f"Spots were missed: after a reconnect, the history of {names} did not reach "
+            "back to the last spot "
+            f"stored, so about {int(gapped['missed_24h'].sum())} spots in the last 24 hours "
+            "are not here (Last gap from/to). A node's `sh/dx` history holds only its latest "
+            "spots: shorter outages, or a second node, close such gaps."
+        )
 
 
 def collector_state(row: pd.Series) -> str:

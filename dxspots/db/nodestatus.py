@@ -33,6 +33,9 @@ class NodeStatusRow:
     reconnects: int
     last_error: str | None
     lines_per_minute: float | None = None
+    probes: int = 0
+    gaps: int = 0
+    missed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +58,15 @@ class CollectorStatusRow:
 _UPSERT = (
     "INSERT INTO node_status (node, host, port, software, logged_in, connected_since,"
     " last_line_at, lines, spots, rejects, overflows, reconnects, last_error,"
-    " lines_per_minute, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+    " lines_per_minute, probes, gaps, missed, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
     " ON CONFLICT (node) DO UPDATE SET host = excluded.host, port = excluded.port,"
     " software = excluded.software, logged_in = excluded.logged_in,"
     " connected_since = excluded.connected_since, last_line_at = excluded.last_line_at,"
     " lines = excluded.lines, spots = excluded.spots, rejects = excluded.rejects,"
     " overflows = excluded.overflows, reconnects = excluded.reconnects,"
     " last_error = excluded.last_error, lines_per_minute = excluded.lines_per_minute,"
+    " probes = excluded.probes, gaps = excluded.gaps, missed = excluded.missed,"
     " updated_at = now()"
 )
 _UPSERT_COLLECTOR = (
@@ -96,7 +100,7 @@ def write_node_status(
             [
                 (r.node, r.host, r.port, r.software, r.logged_in, r.connected_since,
                  r.last_line_at, r.lines, r.spots, r.rejects, r.overflows, r.reconnects,
-                 r.last_error, r.lines_per_minute)
+                 r.last_error, r.lines_per_minute, r.probes, r.gaps, r.missed)
                 for r in rows
             ],
         )  # fmt: skip

@@ -345,8 +345,20 @@ def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
 
 
 def _nodes(p: NodesParams, now: datetime, fetch: int) -> Built:
-    columns = sql.SQL(", ").join(sql.Identifier(n) for n in rows.NodeRow.__annotations__)
-    statement = sql.SQL("SELECT {} FROM node_status ORDER BY node LIMIT %(fetch)s").format(columns)
+    gap_columns = ("gaps_24h", "missed_24h", "last_gap_from", "last_gap_to")
+    columns = sql.SQL(", ").join(
+        sql.Identifier("n", name) for name in rows.NodeRow.__annotations__
+        if name not in gap_columns
+    )  # fmt: skip
+    statement = sql.SQL(
+        "SELECT {}, g.gaps_24h, g.missed_24h, g.last_gap_from, g.last_gap_to"
+        " FROM node_status n LEFT JOIN LATERAL ("
+        "  SELECT count(*)::int AS gaps_24h, coalesce(sum(missed), 0)::int AS missed_24h,"
+        "   (array_agg(gap_from ORDER BY found_at DESC))[1] AS last_gap_from,"
+        "   (array_agg(gap_to ORDER BY found_at DESC))[1] AS last_gap_to"
+        "  FROM collector_gaps WHERE node = n.node AND found_at > now() - interval '1 day'"
+        " ) g ON true ORDER BY n.node LIMIT %(fetch)s"
+    ).format(columns)
     collectors = sql.SQL("SELECT {} FROM collector_status ORDER BY collector").format(
         sql.SQL(", ").join(sql.Identifier(n) for n in rows.CollectorRow.__annotations__)
     )

@@ -147,7 +147,15 @@ class NodeRow(TypedDict):
     reconnects: int
     last_error: str | None
     lines_per_minute: float | None
+    probes: int
+    gaps: int
+    missed: int
     updated_at: datetime
+    gaps_24h: int
+    """Gaps back-fill could not close in the last 24 hours (table `collector_gaps`)."""
+    missed_24h: int
+    last_gap_from: datetime | None
+    last_gap_to: datetime | None
 
 
 class CollectorRow(TypedDict):
