@@ -7,6 +7,7 @@ as `Other` with its raw text and the reason, so nothing is guessed and nothing i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -57,6 +58,15 @@ def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
         return Other(line, received_at, "empty", node)
     if len(line) > MAX_LINE:
         return Other(line, received_at, "too long", node)
+    if line[0] == " ":
+        # Some nodes indent their lines. `sh/dx` and `sh/wwv` rows start with blanks and a
+        # number and are read as they are; anything else is read without its blanks, which
+        # stay in `raw`.
+        body = line.lstrip(" ")
+        if body[:6] == "DX de ":
+            return parse_dx_de(line, received_at, node)
+        if not body[0].isdecimal():
+            return _with_raw(_dispatch(body, received_at, node), line)
     head = line[:6]
     if head == "DX de ":
         return parse_dx_de(line, received_at, node)
@@ -84,3 +94,10 @@ def _dispatch(line: str, received_at: datetime, node: str | None) -> Record:
         if talk is not None:
             return talk
     return Other(line, received_at, "unrecognised", node)
+
+
+def _with_raw(record: Record, raw: str) -> Record:
+    """The record with `raw` set to the line as received."""
+    if isinstance(record, Spot):
+        return record._replace(raw=raw)
+    return dataclasses.replace(record, raw=raw)

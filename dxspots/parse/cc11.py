@@ -4,7 +4,7 @@ Fields after the spotter, as DXSpider and CC Cluster emit them: the DX's and the
 entity numbers (the node's own numbering, not ADIF), the originating node, the DX's ITU and
 CQ zones, the spotter's ITU and CQ zones, the DX's and the spotter's US state, both country
 names, and both grid locators. Later fields some nodes add are ignored. `~` stands for `^`
-inside the comment.
+inside the comment, which is read as a `DX de` line's is (`dxspots.parse.report`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime
 
 from dxspots.parse.clock import at_time, parse_cluster_date, parse_hhmm
 from dxspots.parse.fields import call_token, frequency, tail_fields
+from dxspots.parse.report import read_comment
 from dxspots.spot import Other, Spot
 
 _MIN_FIELDS = 7  # CC11, freq, call, date, time, comment, spotter
@@ -39,7 +40,10 @@ def parse_cc11(line: str, received_at: datetime, node: str | None) -> Spot | Oth
     hhmm = parse_hhmm(fields[4].strip().removesuffix("Z"))
     if day is None or hhmm is None:
         return Other(line, received_at, "bad time", node)
-    comment = fields[5].replace("~", "^").strip()
+    is_skimmer = spotter.endswith("-#")
+    comment, mode, snr, wpm, bps, spot_type, report_locator, report_state = read_comment(
+        fields[5].replace("~", "^").strip(), is_skimmer
+    )
     locator = _field(fields, 18)
     spotter_locator = _field(fields, 19)
     return Spot(
@@ -52,10 +56,15 @@ def parse_cc11(line: str, received_at: datetime, node: str | None) -> Spot | Oth
         line,
         "cc11",
         node,
-        is_skimmer=spotter.endswith("-#"),
-        locator=tail_fields(locator)[0] if locator else None,
+        snr_db=snr,
+        wpm=wpm,
+        bps=bps,
+        spot_type=spot_type,
+        is_skimmer=is_skimmer,
+        mode=mode,
+        locator=tail_fields(locator)[0] if locator else report_locator,
         spotter_locator=tail_fields(spotter_locator)[0] if spotter_locator else None,
-        dx_state=_field(fields, 14),
+        dx_state=_field(fields, 14) or report_state,
         spotter_state=_field(fields, 15),
         origin_node=_field(fields, 9),
     )

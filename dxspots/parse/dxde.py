@@ -3,8 +3,15 @@ skimmer spots, in the raw RBN form and in DXSpider's curated form.
 
 The common layout is fixed columns (`DX de CALL:  freq  DXCALL  comment  HHMMZ tail`), but
 real nodes push columns out (10 GHz frequencies, two decimals), drop the colon after the
-spotter, append a grid, a US state or CQ zones after the time, and put the DX's state just
-before it. So the line is read by tokens from both ends rather than by column.
+spotter, append a grid, a US state or CQ zones after the time, put the DX's state just
+before it, and some indent the line. So the line is read by tokens from both ends rather
+than by column.
+
+A spot is a skimmer's when its spotter ends `-#`, and only then; what its comment reports
+is read by `dxspots.parse.report`, the same way for every wire format. A skimmer line in the
+raw RBN form may come with its time missing the `Z` (`... 22 WPM  CQ  2259`): the report's
+fixed layout leaves no doubt that the number after it is the time. A human line ending in
+four digits is refused instead: it may have been cut short (`QSX 1200`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dxspots.parse.fields import (
     split_state_before_time,
     tail_fields,
 )
+from dxspots.parse.report import read_human_snr, read_skimmer_report
 from dxspots.spot import UNENRICHED, Other, Spot
 
 # One pass over the whole line. The comment is greedy, so the time taken is the last
@@ -29,28 +37,25 @@ from dxspots.spot import UNENRICHED, Other, Spot
 _DX_RE = re.compile(
     r"DX de ([^\s:]+):?\s*(\d+(?:\.\d*)?)\s+(\S+)(.*)\s(\d\d)(\d\d)Z(?:\s+(\S+))?\s*$"
 )
+# A skimmer line whose time lost its `Z`: the time is the last word, alone.
+_DX_NO_Z_RE = re.compile(r"DX de ([^\s:]+):?\s*(\d+(?:\.\d*)?)\s+(\S+)(.*)\s(\d\d)(\d\d)\s*$")
 _DX_START_RE = re.compile(r"DX de ([^\s:]+):?\s*(\d+(?:\.\d*)?)\s+(\S+)")
-
-# Raw RBN: "CW    24 dB  22 WPM  NCDXF B", "FT8  -12 dB  FN42  CQ", "  23 dB  CQ" (no mode).
-_RBN_RE = re.compile(
-    r"(?:([A-Z][A-Z0-9]{1,7})\s+)?([-+]?\d{1,3})\s?dB"
-    r"(?:\s+(?:(\d{1,4})\s?(WPM|BPS)|([A-R]{2}\d\d(?:[A-X]{2})?)))?"
-    r"(?:\s+(NCDXF B|BEACON|CQ|DX))?\s*$"
-)
-# DXSpider's curated RBN: "CW  23dB Q:9* Z:20", "FT8 -14dB Q:4 Z:4,5".
-_RBN_CURATED_RE = re.compile(
-    r"([A-Z][A-Z0-9]{1,7})\s+([-+]?\d{1,3})dB\s+Q:\d+[*+]*(?:\s+Z:[\d,]+)?"
-)
 _new = tuple.__new__  # builds a Spot without NamedTuple's keyword-handling __new__
 _ZONE_BEFORE_TIME_RE = re.compile(r"(?:^|\s\s)(\d{1,2})\s*$")
 
 
 def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Other:
-    """Parse a line starting `DX de `; a line that breaks the format comes back as `Other`."""
-    match = _DX_RE.match(line)
+    """Parse a line starting `DX de ` after any blanks; a line that breaks the format comes
+    back as `Other`. The blanks stay in `raw`."""
+    start = len(line) - len(line.lstrip(" ")) if line[:1] == " " else 0
+    match = _DX_RE.match(line, start)
+    stamped = match is not None
     if match is None:
-        return Other(line, received_at, _why_not(line), node)
-    spotter_text, freq_text, call_text, comment, hour_text, minute_text, tail = match.groups()
+        match = _DX_NO_Z_RE.match(line, start)
+        if match is None or not match[1].endswith("-#"):
+            return Other(line, received_at, _why_not(line, start), node)
+    spotter_text, freq_text, call_text, comment, hour_text, minute_text = match.groups()[:6]
+    tail = match[7] if stamped else None
     freq = frequency(freq_text)
     if freq is None:
         return Other(line, received_at, "bad frequency", node)
@@ -60,7 +65,7 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
         return Other(line, received_at, "bad callsign", node)
     hour, minute = TWO_DIGITS[hour_text], TWO_DIGITS[minute_text]
     if hour > 23 or minute > 59:
-        return Other(line, received_at, "bad time", node)
+        return Other(line, received_at, "bad time" if stamped else "no time", node)
 
     spotter_locator = spotter_state = None
     if tail is not None:
@@ -78,25 +83,18 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
     is_skimmer = spotter.endswith("-#")
     mode = snr = wpm = bps = spot_type = locator = None
     source = "dx"
-    if is_skimmer or "dB" in comment:
-        rbn = _RBN_RE.match(comment)
-        if rbn is not None:
-            source = "rbn"
-            is_skimmer = True
-            mode, snr_text, speed_text, unit, locator, spot_type = rbn.groups()
-            snr = int(snr_text)
-            if speed_text is not None:
-                if unit == "WPM":
-                    wpm = int(speed_text)
-                else:
-                    bps = int(speed_text)
-        else:
-            curated = _RBN_CURATED_RE.match(comment)
-            if curated is not None:
-                source = "rbn"
-                is_skimmer = True
-                mode = curated[1]
-                snr = int(curated[2])
+    report = read_skimmer_report(comment) if is_skimmer else None
+    if report is not None:
+        source = "rbn"
+        comment, mode, snr, wpm, bps, spot_type, locator, extension_state, raw_form = report
+        if dx_state is None:
+            dx_state = extension_state
+        if not stamped and not raw_form:
+            return Other(line, received_at, "no time", node)
+    elif not stamped:
+        return Other(line, received_at, "no time", node)
+    elif not is_skimmer:
+        snr = read_human_snr(comment)
     return _new(
         Spot,
         (
@@ -125,6 +123,6 @@ def parse_dx_de(line: str, received_at: datetime, node: str | None) -> Spot | Ot
     )
 
 
-def _why_not(line: str) -> str:
+def _why_not(line: str, start: int) -> str:
     """Say which part of a `DX de` line is missing."""
-    return "no time" if _DX_START_RE.match(line) else "truncated spot"
+    return "no time" if _DX_START_RE.match(line, start) else "truncated spot"

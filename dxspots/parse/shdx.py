@@ -1,7 +1,8 @@
 """`sh/dx` history rows: `  14025.0 UA0ZZZ      27-Nov-2026 0913Z comment  <DL1ABC>`.
 
 These carry their own date, so a reconnecting collector can back-fill what it missed and
-the rows dedupe against the live spots they overlap.
+the rows dedupe against the live spots they overlap. The comment is read as a `DX de` line's
+is (`dxspots.parse.report`), so a back-filled spot has the fields its live line has.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from dxspots.parse.clock import at_time, parse_cluster_date, parse_hhmm
 from dxspots.parse.fields import call_token, frequency
+from dxspots.parse.report import read_comment
 from dxspots.spot import Other, Spot
 
 SHDX_RE = re.compile(
@@ -34,15 +36,26 @@ def parse_shdx(
     hhmm = parse_hhmm(time_text)
     if day is None or hhmm is None:
         return Other(line, received_at, "bad time", node)
+    is_skimmer = spotter.endswith("-#")
+    text, mode, snr, wpm, bps, spot_type, locator, dx_state = read_comment(
+        comment.strip(), is_skimmer
+    )
     return Spot(
         at_time(day, *hhmm),
         freq,
         dx_call,
         spotter,
-        comment.strip(),
+        text,
         received_at,
         line,
         "shdx",
         node,
-        is_skimmer=spotter.endswith("-#"),
+        snr_db=snr,
+        wpm=wpm,
+        bps=bps,
+        spot_type=spot_type,
+        is_skimmer=is_skimmer,
+        dx_state=dx_state,
+        mode=mode,
+        locator=locator,
     )

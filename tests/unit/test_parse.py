@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -198,6 +199,126 @@ def test_dxspider_curated_rbn_with_zones() -> None:
     s = spot("DX de VE7CC-#:     3573.0 N8ADO        FT8 -14dB Q:4 Z:4,5          4 0647Z  3")
     assert (s.mode, s.snr_db, s.comment) == ("FT8", -14, "FT8 -14dB Q:4 Z:4,5")
     assert s.spot_time == datetime(2026, 11, 27, 6, 47, tzinfo=UTC)
+
+
+# -- shapes an outside check on held-out real output found missed (issue 13) -------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "DX de CT3FW:     21004.8  HC2AO        599 TKS(CW)QSL READ,QRZ.COM    2132Z",
+        "DX de KM3T-2-#:  14100.0  CS3B           CW    24 dB  22 WPM  NCDXF B 2259Z",
+        "DX de F8DGY-#:     7018.3 RW1M         CW  23dB Q:9* Z:20           16 2259Z 14",
+        "WWV de VE7CC <09>:   SFI=113, A=18, K=2, Minor w/G1 -> No Storms",
+        "WCY de DK0WCY-1 <22> : K=9 expK=0 A=139 R=156 SFI=223 SA=maj GMF=sev Au=aurora",
+        "To ALL de EA8CEN-9: carnaval de tenerife ea8urt",
+        "G4XYZ de DL1ABC: are you QRV on 40m tonight?",
+        "CC11^14260.0^IQ2XZ/P^26-Aug-2017^0859Z^AWARD^IZ1VZG^85^85^GB7UJS^28^15^28^15^^",
+    ],
+)
+@pytest.mark.parametrize("blanks", [" ", "   ", "\t", " \t "])
+def test_leading_blanks_change_nothing_but_raw(line: str, blanks: str) -> None:
+    plain = parse_line(line, RECEIVED, "n")
+    indented = parse_line(blanks + line + "\r\n", RECEIVED, "n")
+    assert record_kind(indented) == record_kind(plain) != "other"
+    assert indented.raw == blanks.replace("\t", " ") + line  # the blanks stay in raw
+    if isinstance(plain, Spot):
+        assert isinstance(indented, Spot)
+        assert indented._replace(raw=plain.raw) == plain
+    else:
+        assert dataclasses.replace(indented, raw=plain.raw) == plain  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("line", ["   ", "  \t hello", "  * Please login *"])
+def test_indented_lines_that_are_nothing_stay_other(line: str) -> None:
+    record = parse_line(line, RECEIVED)
+    assert isinstance(record, Other) and record.raw == line.replace("\t", " ")
+
+
+@pytest.mark.parametrize(
+    ("line", "fields"),
+    [
+        (
+            "DX de W3LPL-#:   14025.1  N1BRI          CW    18 dB  24 WPM  CQ      0913",
+            ("CW", 18, 24, None, "CQ", None, "CW    18 dB  24 WPM  CQ"),
+        ),
+        (
+            "DX de KM3T-2-#:  14100.0  CS3B           CW    24 dB  22 WPM  NCDXF B 0913",
+            ("CW", 24, 22, None, "NCDXF B", None, "CW    24 dB  22 WPM  NCDXF B"),
+        ),
+        (
+            "DX de W3LPL-#:   14083.0  K1ABC          RTTY  -3 dB  45 BPS  CQ      0913  ",
+            ("RTTY", -3, None, 45, "CQ", None, "RTTY  -3 dB  45 BPS  CQ"),
+        ),
+        (
+            "DX de K1TTT-#:   14074.0  W1AW           FT8   -9 dB  FN31  CQ      0913",
+            ("FT8", -9, None, None, "CQ", "FN31", "FT8   -9 dB  FN31  CQ"),
+        ),
+        (
+            "DX de DL3DTH-#:   1816.5  ON7PQ        CW 30 dB 23 WPM CQ 0913",
+            ("CW", 30, 23, None, "CQ", None, "CW 30 dB 23 WPM CQ"),
+        ),
+    ],
+)
+def test_skimmer_time_without_z(line: str, fields: tuple[object, ...]) -> None:
+    s = spot(line)
+    assert s.spot_time == datetime(2026, 11, 27, 9, 13, tzinfo=UTC)
+    assert (s.mode, s.snr_db, s.wpm, s.bps, s.spot_type, s.locator, s.comment) == fields
+    assert s.is_skimmer and s.source == "rbn" and s.raw == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "DX de K1ABC:     14025.0  DL1ABC       up 1234",  # a human's: may be cut short
+        "DX de K1ABC:     14025.0  DL1ABC       CW 24 dB 22 WPM CQ 1234",  # not a skimmer
+        "DX de F8DGY-#:     7018.3 RW1M         CW  23dB Q:9* Z:20           1234",
+        "DX de KM3T-#:    14025.0  CS3B         heard it                     1234",
+        "DX de KM3T-#:    14025.0  CS3B         CW    24 dB  22 WPM  CQ      2561",
+    ],
+)
+def test_four_digits_without_z_are_a_time_only_after_a_skimmers_report(line: str) -> None:
+    record = parse_line(line, RECEIVED)
+    assert isinstance(record, Other) and record.reason == "no time"
+
+
+@pytest.mark.parametrize(
+    ("line", "dx_state", "spotter_state"),
+    [
+        ("DX de K1TTT-#:  14025.0  W1AW  CW 22 dB 20 WPM CQ  MA  1234Z", "MA", None),
+        ("DX de K1TTT-#:   14025.0  W1AW         CW 22 dB 20 WPM CQ  MA EMA  1234Z", "MA", None),
+        ("DX de K1TTT-#:   14025.0  W1AW         CW 22 dB 20 WPM CQ  + 5 8     1234Z", None, None),
+        ("DX de K1TTT-#:   14025.0  W1AW         CW 22 dB 20 WPM CQ  CT CT  1234Z MA", "CT", "MA"),
+        ("DX de K1TTT-#:   14025.0  W1AW         CW 22 dB 20 WPM CQ     CT 1234Z MA", "CT", "MA"),
+        ("DX de K1TTT-#:  14025.0  W1AW  CW 22 dB 20 WPM CQ  MA  1234", "MA", None),
+    ],
+)
+def test_ar_cluster_dx_extension_after_a_skimmers_report(
+    line: str, dx_state: str | None, spotter_state: str | None
+) -> None:
+    s = spot(line, datetime(2026, 11, 27, 12, 40, tzinfo=UTC))
+    assert (s.mode, s.snr_db, s.wpm, s.spot_type) == ("CW", 22, 20, "CQ")
+    assert s.comment == "CW 22 dB 20 WPM CQ"  # the node's words stay in raw only
+    assert (s.dx_state, s.spotter_state) == (dx_state, spotter_state)
+    assert s.spot_time == datetime(2026, 11, 27, 12, 34, tzinfo=UTC)
+    assert s.is_skimmer and s.source == "rbn" and s.raw == line
+
+
+def test_a_humans_comment_keeps_words_that_look_like_an_extension() -> None:
+    s = spot("DX de K1ABC:     14025.0  W1AW         tnx QSO  MA EMA  1234Z")
+    assert (s.comment, s.dx_state, s.is_skimmer) == ("tnx QSO  MA EMA", None, False)
+
+
+def test_the_c_reader_takes_the_held_out_shapes_itself() -> None:
+    speedups = pytest.importorskip("dxspots.parse._cdxde", reason="C speed-up not built")
+    for line in (
+        "  DX de CT3FW:     21004.8  HC2AO        599 TKS(CW)QSL READ,QRZ.COM    2132Z",
+        "DX de W3LPL-#:   14025.1  N1BRI          CW    18 dB  24 WPM  CQ      0913",
+        "DX de K1TTT-#:  14025.0  W1AW  CW 22 dB 20 WPM CQ  MA  1234Z",
+        "DX de DL1ABC:  1840.5  OX3XR  FT8 -12 dB  1234Z",
+    ):
+        assert speedups.read_line(line, RECEIVED, "n") is not None, line
 
 
 # -- CC11, sh/dx ------------------------------------------------------------------------
