@@ -127,7 +127,15 @@ class Collector:
         if self.metrics_address is not None:  # first: a busy port stops us before anything
             metrics = CollectorMetrics(self.sessions, pipeline)
             health = HealthServer(self.health, metrics, *self.metrics_address)
-            await health.start()
+            try:
+                await health.start()
+            except OSError as error:
+                host, port = self.metrics_address
+                raise CollectorConfigError(
+                    f"DXSPOTS_METRICS_PORT: /healthz and /metrics cannot be served on "
+                    f"{host}:{port}: {error.strerror or error} (is another collector running? "
+                    "Set DXSPOTS_METRICS_PORT to a free port, or DXSPOTS_METRICS_HOST)"
+                ) from None
         await asyncio.to_thread(self.seed_marks)
         tasks = [asyncio.create_task(session.run()) for session in self.sessions]
         writer = asyncio.create_task(pipeline.run())

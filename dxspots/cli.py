@@ -427,9 +427,9 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
                          int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
                 metrics_address=(settings.metrics_host, settings.metrics_port),
             )  # fmt: skip
-        except CollectorConfigError as error:
+            asyncio.run(collector.run())
+        except CollectorConfigError as error:  # in the settings, or found on starting
             raise CommandError(str(error)) from None
-        asyncio.run(collector.run())
     return 0
 
 
