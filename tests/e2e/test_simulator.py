@@ -133,3 +133,19 @@ def test_garbage_and_endless_line_faults() -> None:
         assert b"X" * 1_000_000 in received
 
     run(scenario)
+
+
+def test_the_stream_ends_when_the_client_leaves() -> None:
+    async def scenario() -> None:
+        node = SimulatedNode(rate=200)
+        port = await node.start()
+        reader, writer = await login(port)
+        await read_lines(reader, 20)
+        writer.close()
+        await asyncio.sleep(0.3)  # the close reaches the node
+        after_close = len(node.sent)
+        await asyncio.sleep(0.5)  # at 200 a second, 100 more lines if it went on
+        await node.stop()
+        assert len(node.sent) == after_close  # `sent` is what a client could have received
+
+    run(scenario)
