@@ -55,6 +55,13 @@ START_COMMANDS = {
     "rbn": (),
 }
 """Default start-up commands per node software; a node's `commands` replaces them."""
+REPORT_COMMANDS = {
+    "dxspider": ("sh/wwv", "sh/wcy"),
+    "ar-cluster": ("sh/wwv",),
+    "cc-cluster": ("sh/wwv",),
+}
+"""After back-fill, the WWV/WCY reports sent while away are asked for too (the database
+keeps each report once)."""
 LOGIN_TIMEOUT = 30.0
 BANNER_WAIT = 2.0
 """Seconds after login to read the banner before the start-up commands are sent, when no
@@ -158,6 +165,8 @@ class NodeSession:
     """Loop time the node last sent anything."""
     _probed: bool = False
     _logged_in_at: float | None = None
+    _unanswered: int = 0
+    """Commands sent whose prompt has not come back yet (each command ends in one)."""
     _commands_seen: int = 0
     """The connection's telnet command count when the last read was framed."""
     _garbled_pending: bool = False
@@ -224,11 +233,12 @@ class NodeSession:
             self._logged_in_at = self._heard = loop.time()
             self._probed = False
             log.info("%s: logged in as %s", node.name, node.callsign or self.callsign)
+            self._unanswered = 0
             for command in self._start_commands():
-                send(writer, command)
+                self._command(writer, command)
             if node.backfill and status.software != "rbn":
                 self._backfill = Backfill(node.name, node.backfill, self.mark)
-                send(writer, self._backfill.question(loop.time()))
+                self._command(writer, self._backfill.question(loop.time()))
             while True:
                 await self._read(reader, writer, lines, guard)
         except (OSError, EOFError):
@@ -265,9 +275,11 @@ class NodeSession:
         assert backfill is not None
         backfill.answering = False
         if not backfill.covered() and backfill.more():
-            send(writer, backfill.question(asyncio.get_running_loop().time()))
+            self._command(writer, backfill.question(asyncio.get_running_loop().time()))
             return
         self._backfill = None
+        for command in REPORT_COMMANDS.get(self.status.software or "", ()):
+            self._command(writer, command)
         gap = backfill.gap(datetime.now(UTC))
         if gap is None:
             return
@@ -372,7 +384,7 @@ class NodeSession:
                 self.status.probes += 1
                 log.info("%s: nothing for %g s; asking the node whether it is there",
                          self.node.name, stall)  # fmt: skip
-                send(writer, PROBE)
+                self._command(writer, PROBE)
                 return
             raise StallError(
                 f"nothing received for {stall:g} s, and no answer to a probe in {probe_wait:g} s"
@@ -422,16 +434,25 @@ class NodeSession:
         if line[:6] == "DX de ":
             self._last_dx = (line, received_at)
             return
+        prompt = is_prompt(line)
+        if prompt:
+            self._unanswered = max(0, self._unanswered - 1)
         backfill = self._backfill
         if backfill is None or not backfill.answering:
             return
-        row = history_row(line, received_at, self.node.name)
+        row = None if prompt else history_row(line, received_at, self.node.name)
         if row is not None:
             backfill.take(row, asyncio.get_running_loop().time())
             if self._newest_row is None or row.spot_time > self._newest_row.spot_time:
                 self._newest_row = row
-        elif backfill.rows and is_prompt(line):
+        elif prompt and (backfill.rows or self._unanswered == 0):
+            # The prompt after the rows, or the one answering the question itself (an empty
+            # history); a node that prompts for nothing else ends the answer by going quiet.
             self._answer_done(writer)
+
+    def _command(self, writer: telnetlib3.TelnetWriter, text: str) -> None:
+        send(writer, text)
+        self._unanswered += 1
 
     def _detect(self, text: str) -> None:
         for marker, software in SOFTWARE:

@@ -3,7 +3,8 @@
 Spots over the HF bands and 6 m in CW, SSB and the data modes, from spotters on every
 continent; RBN skimmer lines; the odd WWV/WCY report and announcement. Human comments carry
 Latin-1 letters now and then, as real ones do. Every spot is remembered so that `sh/dx N`
-can answer with the node's own history, as DXSpider does.
+can answer with the node's own history, as DXSpider does, and every WWV and WCY report for
+`sh/wwv N` and `sh/wcy N`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class SpotFeed:
     def __init__(self, seed: int = 1) -> None:
         self._rng = random.Random(seed)
         self.history: deque[SentSpot] = deque(maxlen=HISTORY)
+        self.reports: deque[tuple[str, datetime, str, str]] = deque(maxlen=HISTORY)
+        """WWV and WCY reports sent: (kind, time, the row's values, reporter)."""
         # The named calls, plus a few thousand made-up ones over real prefixes: a busy
         # node's variety, so that a fast stream is not mostly the same spot again.
         letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -75,16 +78,9 @@ class SpotFeed:
         rng = self._rng
         roll = rng.random()
         if roll < 0.01:
-            return (
-                f"WWV de VE7CC <{now:%H}>:   SFI={rng.randint(65, 250)}, A={rng.randint(0, 60)}, "
-                f"K={rng.randint(0, 7)}, No Storms -> No Storms"
-            )
+            return self.wwv(now)
         if roll < 0.02:
-            return (
-                f"WCY de DK0WCY-1 <{now:%H}> : K={rng.randint(0, 7)} expK={rng.randint(0, 7)} "
-                f"A={rng.randint(0, 60)} R={rng.randint(0, 250)} SFI={rng.randint(65, 250)} "
-                "SA=qui GMF=qui Au=no"
-            )
+            return self.wcy(now)
         if roll < 0.03:
             return f"To ALL de {rng.choice(SPOTTERS)}: pse QSY {rng.randint(1, 9)} up"
         (low, high), mode = rng.choice(SEGMENTS)
@@ -105,6 +101,34 @@ class SpotFeed:
             line = f"DX de {spotter + ':':<10}{freq:>8.1f}  {dx:<12} {comment:<30} {now:%H%M}Z"
         self.history.append(SentSpot(freq, dx, spotter, comment, now))
         return line
+
+    def wwv(self, now: datetime) -> str:
+        """A WWV report line, remembered for `sh/wwv`."""
+        rng = self._rng
+        sfi, a, k = rng.randint(65, 250), rng.randint(0, 60), rng.randint(0, 7)
+        self.reports.append(("wwv", now, f"{sfi:>5} {a:>3} {k:>3} No Storms -> No Storms", "VE7CC"))
+        return f"WWV de VE7CC <{now:%H}>:   SFI={sfi}, A={a}, K={k}, No Storms -> No Storms"
+
+    def wcy(self, now: datetime) -> str:
+        """A WCY report line, remembered for `sh/wcy`."""
+        rng = self._rng
+        k, expk, a = rng.randint(0, 7), rng.randint(0, 7), rng.randint(0, 60)
+        r, sfi = rng.randint(0, 250), rng.randint(65, 250)
+        row = f"{sfi:>5} {a:>3} {k:>3} {expk:>5} {r:>5} qui   qui   no      "
+        self.reports.append(("wcy", now, row, "DK0WCY-1"))
+        return (
+            f"WCY de DK0WCY-1 <{now:%H}> : K={k} expK={expk} A={a} R={r} SFI={sfi} "
+            "SA=qui GMF=qui Au=no"
+        )
+
+    def show_reports(self, kind: str, count: int) -> list[str]:
+        """The answer to `sh/wwv count` or `sh/wcy count`: newest first, as DXSpider prints
+        it (`30-Nov-2026   18   148   4   1 No Storms -> No Storms  <VE7CC>`)."""
+        rows = [report for report in self.reports if report[0] == kind][-count:][::-1]
+        return [
+            f"{at.day:>2}-{at:%b-%Y}   {at:%H}  {values}  <{reporter}>"
+            for _, at, values, reporter in rows
+        ]
 
     def show_dx(self, count: int) -> list[str]:
         """The node's answer to `sh/dx count`: newest first, as DXSpider prints it."""

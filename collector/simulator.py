@@ -110,6 +110,13 @@ class SimulatedNode:
         for task in list(self._sessions):
             task.cancel()
 
+    def reports_while_away(self) -> list[str]:
+        """A WWV and a WCY report made while nobody was connected; `sh/wwv` and `sh/wcy`
+        will show them. Returns their lines."""
+        assert self._feed is not None
+        now = datetime.now(UTC)
+        return [self._feed.wwv(now), self._feed.wcy(now)]
+
     def spots_while_away(self, count: int, since: datetime | None = None) -> list[str]:
         """Make `count` spots that reach the node's history but no connection, as spots do
         while a collector is disconnected; `sh/dx` will show them. Returns their lines.
@@ -196,9 +203,13 @@ class SimulatedNode:
             if self.hung:
                 continue
             words = command.lower().split()
+            count = int(words[1]) if len(words) > 1 and words[1].isdecimal() else None
             if words and words[0] in ("sh/dx", "show/dx"):
-                count = int(words[1]) if len(words) > 1 and words[1].isdecimal() else 30
-                for row in self._feed.show_dx(min(count, 500)):
+                for row in self._feed.show_dx(min(count or 30, 500)):
+                    self._send(writer, row)
+            elif words and words[0] in ("sh/wwv", "show/wwv", "sh/wcy", "show/wcy"):
+                kind = words[0][-3:]
+                for row in self._feed.show_reports(kind, min(count or 10, 100)):
                     self._send(writer, row)
             writer.write(PROMPT.format(call=call, now=datetime.now(UTC)).encode() + b"\r\n")
 

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from collector.simulator import SimulatedNode
 from dxspots.parse import parse_line
 from dxspots.queries import fetch, plan
-from dxspots.spot import Spot
+from dxspots.spot import SolarReport, Spot
 from tests.e2e.test_collect import (
     collector_env,
     free_port,
@@ -123,3 +123,40 @@ def test_a_gap_the_history_cannot_cover_is_recorded_and_shown(
 
 async def _away(node: SimulatedNode, count: int, since: datetime | None = None) -> list[str]:
     return node.spots_while_away(count, since)
+
+
+def test_wwv_and_wcy_reports_made_while_away_are_asked_back_once(
+    db_dsn: str, loop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    node = SimulatedNode(rate=20)
+    port = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
+    away = asyncio.run_coroutine_threadsafe(_reports(node), loop).result(10)
+    env = collector_env(db_dsn, tmp_path, one_node(port, backfill=50))
+    collector = start_collect(env)
+    try:
+        wait(lambda: node.commands.count("sh/wcy") == 1)
+        loop.call_soon_threadsafe(node.disconnect_all)  # and again: the same reports come back
+        wait(lambda: node.commands.count("sh/wcy") == 2)
+        time.sleep(1.5)
+        collector.send_signal(signal.SIGTERM)
+        _, err = collector.communicate(timeout=30)
+    finally:
+        collector.kill()
+        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    assert collector.returncode == 0, err
+    assert node.commands[:5] == ["set/page 0", "set/nobeep", "sh/dx 50", "sh/wwv", "sh/wcy"]
+    now = datetime.now(UTC)
+    wanted = {(r.kind, r.report_time, r.reporter, r.sfi) for line in away
+              if isinstance(r := parse_line(line, now), SolarReport)}  # fmt: skip
+    assert len(wanted) == 2
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute(
+            "SELECT kind, report_time, reporter, sfi, count(*) OVER (PARTITION BY kind,"
+            " report_time, reporter) FROM solar_reports"
+        ).fetchall()
+    assert wanted <= {row[:4] for row in rows}
+    assert all(row[4] == 1 for row in rows)  # each report once, however often it came
+
+
+async def _reports(node: SimulatedNode) -> list[str]:
+    return node.reports_while_away()

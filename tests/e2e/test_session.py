@@ -144,9 +144,10 @@ AR_BANNER = ("Welcome to K3LR AR-Cluster node Telnet port!",)
 @pytest.mark.parametrize(
     ("prompt", "banner", "software", "commands"),
     [
-        ("Please enter your call: ", CC_BANNER, "cc-cluster", ["set/nobeep", "sh/dx 10"]),
+        ("Please enter your call: ", CC_BANNER, "cc-cluster",
+         ["set/nobeep", "sh/dx 10", "sh/wwv"]),
         ("Please enter your call: ", RBN_BANNER, "rbn", []),
-        ("callsign: ", AR_BANNER, "ar-cluster", ["set/page 0", "sh/dx 10"]),
+        ("callsign: ", AR_BANNER, "ar-cluster", ["set/page 0", "sh/dx 10", "sh/wwv"]),
     ],
 )
 def test_other_node_software_is_recognised(
