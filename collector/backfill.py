@@ -26,9 +26,10 @@ NODE_LIMIT = 500
 ANSWER_QUIET = 5.0
 """Seconds without a new history row (and no prompt) after which the answer is taken as
 complete."""
-PROMPT_RE = re.compile(r"\sde\s+\S+.*>\s*$")
+PROMPT_RE = re.compile(r"^\S+ de \S+\s.*\d{4}Z.*>\s*$")
 """A node's prompt: `DL1ABC de GB7SIM 30-Nov-2026 0412Z dxspider >` (DXSpider, AR-Cluster
-and CC Cluster all end theirs with `>` after the node's call)."""
+and CC Cluster all give the user's call, the node's, the time and a closing `>`); an
+announcement (`To ALL de ...`) does not start with a single call."""
 MINUTE = timedelta(minutes=1)
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.backfill import SpotMark
+from collector.backfill import SpotMark, is_prompt
 from collector.session import Backoff, NodeSession
 from collector.simulator import Faults, SimulatedNode
 from dxspots.parse import parse_line
@@ -206,3 +206,18 @@ def test_backoff_waits() -> None:
     assert 4.0 <= later[0] <= 8.0 and 8.0 <= later[1] <= 16.0
     assert all(150.0 <= wait <= 300.0 for wait in later[-3:])
     assert backoff.delay(refused=True) == 900.0
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt"),
+    [
+        ("DL1ABC de GB7SIM 30-Nov-2026 0412Z dxspider >", True),
+        ("DL1ABC de K3LR  30-Nov-2026 0412Z >", True),
+        ("DL1ABC de VE7CC-1 30-Nov-2026 0412Z CCC >", True),
+        ("To ALL de G4XYZ: meet at 1200Z >", False),
+        ("DX de DL1ABC:  14025.0  VK9XX  tnx 1200Z >  0412Z", False),
+        ("Hello DL1ABC, this is GB7SIM", False),
+    ],
+)
+def test_what_counts_as_a_prompt(line: str, prompt: bool) -> None:
+    assert is_prompt(line) is prompt
