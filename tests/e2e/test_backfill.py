@@ -127,9 +127,11 @@ def test_start_commands_go_when_the_prompt_shows_not_after_a_wait() -> None:
     run(scenario)
 
 
-def test_a_quiet_node_that_answers_its_probe_is_kept() -> None:
+@pytest.mark.parametrize("idle_prompt_every", [None, 1.1])
+def test_a_quiet_node_that_answers_its_probe_is_kept(idle_prompt_every: float | None) -> None:
+    # Scaled down from DXSpider's: a stall time of 3 minutes, an idle prompt every 11.
     async def scenario() -> None:
-        node = SimulatedNode(faults=Faults(quiet=True))
+        node = SimulatedNode(faults=Faults(quiet=True, idle_prompt_every=idle_prompt_every))
         port = await node.start()
         session = session_for(port, Sink(), stall_seconds=0.3, backfill=0)
         task = asyncio.create_task(session.run())
