@@ -2,10 +2,10 @@
 back is logged into again: `dxspots collect` (a process) against a simulated node.
 
 For each rate (spots a second from the node), median of `--runs`:
-- drop: the node drops the session; spots are published while nobody is connected (half a
-  second's worth); the collector reconnects and back-fills;
-- kill -9: the collector is killed mid-stream (its queue is lost), spots are published while
-  it is gone (half a second's worth), and it is started again;
+- drop: the node drops the session and goes on publishing at its rate while nobody is
+  connected; the collector reconnects (after its 2-4 s retry wait) and back-fills;
+- kill -9: the collector is killed mid-stream (its queue is lost) and started again a second
+  later; the node goes on publishing meanwhile;
 then every spot the node made (sent live, or published while away) is looked for in
 `spots`. The baseline, measured in the same run, is the same scenario with back-fill off
 (`backfill: 0`): the ratio is lost with back-fill over lost without. Where the node's history
@@ -117,7 +117,8 @@ class Bench:
         env |= {
             "DXSPOTS_DATABASE_URL": dsn, "DXSPOTS_CALLSIGN": "DL1ABC",
             "DXSPOTS_DATA_DIR": str(self.workdir / f"data{self.count}"),
-            "DXSPOTS_METRICS_PORT": str(free_port()), "DXSPOTS_LOG_LEVEL": "WARNING",
+            "DXSPOTS_METRICS_PORT": str(free_port()),
+            "DXSPOTS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             "DXSPOTS_NODES": json.dumps(
                 [{"name": "sim", "host": "127.0.0.1", "port": port, "backfill": backfill}]
             ),
@@ -137,23 +138,25 @@ class Bench:
         second = None
         try:
             wait(lambda: len(node.sent) >= rate * 2)  # two seconds of live spots
-            away_count = max(1, round(rate / 2))
             if kind == "drop":
                 self.loop.soon(node.disconnect_all)
-                away = self.loop.call(_away(node, away_count))
-                wait(lambda: len(node.logins) >= 2)
             else:
                 collector.send_signal(signal.SIGKILL)
                 collector.wait(10)
-                away = self.loop.call(_away(node, away_count))
-                second = self.collect(dsn, port, backfill)
-                wait(lambda: len(node.logins) >= 2)
+            # While nobody is connected the node goes on publishing at its rate (others'
+            # spots reach its history), until the collector is logged in again.
+            away: list[str] = []
+            gone = time.monotonic()
+            while len(node.logins) < 2:
+                away += self.loop.call(_away(node, max(1, round(rate * 0.05))))
+                time.sleep(0.05)
+                if second is None and kind != "drop" and time.monotonic() - gone > 1:
+                    second = self.collect(dsn, port, backfill)  # restarted a second later
             time.sleep(3)  # back-fill, and a little live stream after it
             node.paused = True
             time.sleep(1.5)  # the queue written
             made = keys([line for line in node.sent if line.startswith("DX de ")] + away)
             lost = len(made - stored(dsn))
-            return len(made), lost, gaps_estimate(dsn)
         finally:
             for process in (collector, second):
                 if process is not None:
@@ -163,6 +166,7 @@ class Bench:
                     except subprocess.TimeoutExpired:
                         process.kill()
             self.loop.call(node.stop())
+        return len(made), lost, gaps_estimate(dsn)  # gaps are written as the collector stops
 
     def back(self, outage: float) -> float:
         """Seconds from the node's return to the collector's login."""

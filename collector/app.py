@@ -237,7 +237,11 @@ class Collector:
                 for session in self.sessions:
                     newest = newest_spot(conn, session.node.name)
                     if newest is not None:
-                        session.mark = SpotMark(*newest)
+                        session.mark = SpotMark(
+                            newest.spot_time, newest.dx_call, newest.spotter,
+                            newest.freq_khz, newest.received_at,
+                        )  # fmt: skip
+                        session.spot_rate = newest.per_second or None
         except psycopg.Error as error:
             log.warning("the newest stored spots could not be read (%s): back-fill asks "
                         "for the nodes' usual history", error)  # fmt: skip

@@ -41,10 +41,12 @@ class SpotMark:
     dx_call: str
     spotter: str
     freq_khz: float
+    received_at: datetime | None = None
+    """When it arrived (to the second: a spot's own time is to the minute)."""
 
     @classmethod
     def of(cls, spot: Spot) -> SpotMark:
-        return cls(spot.spot_time, spot.dx_call, spot.spotter, spot.freq_khz)
+        return cls(spot.spot_time, spot.dx_call, spot.spotter, spot.freq_khz, spot.received_at)
 
     def same_spot(self, spot: Spot) -> bool:
         return (
@@ -105,16 +107,24 @@ class Backfill:
         """Whether a bigger question could reach further back than the last one."""
         return self.asked < self.limit and len(self.rows) >= self.asked
 
-    def gap(self, now: datetime, fallback_rate: float = 0.0) -> Gap | None:
-        """The gap the answers leave, when they do not reach the mark; the spots in it are
-        estimated at the answer's own rate (or `fallback_rate` a second, with too few rows)."""
-        if self.covered() or self.mark is None:
+    def gap(self, now: datetime, rate: float | None = None) -> Gap | None:
+        """The gap the answers leave, when they do not reach the mark, with an estimate of
+        the spots in it. An answer spread over minutes gives its own rate, applied from the
+        mark to its oldest row. One packed into a minute or two (a busy node: spot times
+        are to the minute) cannot: then the node's spot rate (`rate` a second, as the last
+        session saw it; else the answer's, at least) over the time since the mark arrived,
+        less the rows the answer gave."""
+        mark = self.mark
+        if self.covered() or mark is None:
             return None
         times = sorted(row.spot_time for row in self.rows)
         until = times[0] if times else now
-        if len(times) >= 2 and times[-1] > times[0]:
-            per_second = (len(times) - 1) / (times[-1] - times[0]).total_seconds()
-        else:
-            per_second = fallback_rate
-        span = max(0.0, (until - self.mark.spot_time).total_seconds())
-        return Gap(self.node, self.mark.spot_time, until, round(span * per_second))
+        spread = (times[-1] - times[0]).total_seconds() if times else 0.0
+        if spread >= 120:
+            per_second = (len(times) - 1) / spread
+            span = max(0.0, (until - mark.spot_time).total_seconds())
+            return Gap(self.node, mark.spot_time, until, round(span * per_second))
+        per_second = rate or len(times) / max(60.0, spread + 60.0)
+        since = mark.received_at or mark.spot_time + MINUTE / 2
+        published = per_second * max(0.0, (now - since).total_seconds())
+        return Gap(self.node, mark.spot_time, until, max(1, round(published - len(times))))

@@ -167,6 +167,9 @@ class NodeSession:
     _logged_in_at: float | None = None
     _unanswered: int = 0
     """Commands sent whose prompt has not come back yet (each command ends in one)."""
+    spot_rate: float | None = None
+    """Live spots a second in the last session that lasted long enough to tell."""
+    _spots_seen: int = 0
     _commands_seen: int = 0
     """The connection's telnet command count when the last read was framed."""
     _garbled_pending: bool = False
@@ -232,6 +235,7 @@ class NodeSession:
             status.logged_in = True
             self._logged_in_at = self._heard = loop.time()
             self._probed = False
+            self._spots_seen = 0
             log.info("%s: logged in as %s", node.name, node.callsign or self.callsign)
             self._unanswered = 0
             for command in self._start_commands():
@@ -248,6 +252,8 @@ class NodeSession:
         finally:
             status.overflows += lines.overflows
             self.mark = self._newest_mark() or self.mark
+            if self._logged_in_at is not None and loop.time() - self._logged_in_at >= 1:
+                self.spot_rate = self._live_rate() or self.spot_rate
             writer.close()
 
     def _start_commands(self) -> list[str]:
@@ -280,7 +286,7 @@ class NodeSession:
         self._backfill = None
         for command in REPORT_COMMANDS.get(self.status.software or "", ()):
             self._command(writer, command)
-        gap = backfill.gap(datetime.now(UTC))
+        gap = backfill.gap(datetime.now(UTC), self.spot_rate or self._live_rate())
         if gap is None:
             return
         self.gaps.append(gap)
@@ -433,6 +439,7 @@ class NodeSession:
         """Keep the newest live spot line, and read the history answer as it passes."""
         if line[:6] == "DX de ":
             self._last_dx = (line, received_at)
+            self._spots_seen += 1
             return
         prompt = is_prompt(line)
         if prompt:
@@ -449,6 +456,13 @@ class NodeSession:
             # The prompt after the rows, or the one answering the question itself (an empty
             # history); a node that prompts for nothing else ends the answer by going quiet.
             self._answer_done(writer)
+
+    def _live_rate(self) -> float | None:
+        """Live spots a second since this login, once there are enough to tell."""
+        if self._logged_in_at is None or self._spots_seen < 20:
+            return None
+        elapsed = asyncio.get_running_loop().time() - self._logged_in_at
+        return self._spots_seen / elapsed if elapsed > 0 else None
 
     def _command(self, writer: telnetlib3.TelnetWriter, text: str) -> None:
         send(writer, text)

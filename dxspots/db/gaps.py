@@ -22,23 +22,40 @@ class Gap:
 
 
 NEWEST = (
-    "SELECT spot_time, dx_call, spotter, freq_khz FROM spots"
-    " WHERE node = %s AND spot_time > now() - interval '2 days'"
-    " ORDER BY spot_time DESC, id DESC LIMIT 1"
+    "SELECT s.spot_time, s.dx_call, s.spotter, s.freq_khz, s.received_at,"
+    " (SELECT count(*) FROM spots r WHERE r.node = s.node"
+    "   AND r.spot_time >= s.spot_time - interval '2 minutes' AND r.spot_time <= s.spot_time"
+    "   AND r.received_at > s.received_at - interval '1 minute') AS last_minute"
+    " FROM spots s WHERE s.node = %s AND s.spot_time > now() - interval '2 days'"
+    " ORDER BY s.spot_time DESC, s.id DESC LIMIT 1"
 )
-"""Within two days: no node's `sh/dx` history reaches further back."""
+"""Within two days: no node's `sh/dx` history reaches further back. With it, how many spots
+came from the node in the minute before it: the node's rate, to estimate a gap by."""
 
 
-def newest_spot(
-    conn: psycopg.Connection[tuple[object, ...]], node: str
-) -> tuple[datetime, str, str, float] | None:
-    """The newest spot stored from `node`: (spot time, DX call, spotter, kHz), or None."""
+@dataclass(frozen=True, slots=True)
+class NewestSpot:
+    """The newest spot stored from a node, and the node's rate just before it."""
+
+    spot_time: datetime
+    dx_call: str
+    spotter: str
+    freq_khz: float
+    received_at: datetime
+    per_second: float
+
+
+def newest_spot(conn: psycopg.Connection[tuple[object, ...]], node: str) -> NewestSpot | None:
+    """The newest spot stored from `node` (in the last two days), or None."""
     row = conn.execute(NEWEST, (node,)).fetchone()
     if row is None:
         return None
-    spot_time, dx_call, spotter, freq = row
-    assert isinstance(spot_time, datetime)
-    return spot_time, str(dx_call), str(spotter), float(freq)  # type: ignore[arg-type]
+    spot_time, dx_call, spotter, freq, received_at, last_minute = row
+    assert isinstance(spot_time, datetime) and isinstance(received_at, datetime)
+    return NewestSpot(
+        spot_time, str(dx_call), str(spotter), float(freq),  # type: ignore[arg-type]
+        received_at, int(last_minute) / 60.0,  # type: ignore[call-overload]
+    )  # fmt: skip
 
 
 def record_gaps(conn: psycopg.Connection[tuple[object, ...]], gaps: list[Gap]) -> None:

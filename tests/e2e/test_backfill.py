@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.backfill import SpotMark, is_prompt
+from collector.backfill import Backfill, SpotMark, history_row, is_prompt
 from collector.session import Backoff, NodeSession
 from collector.simulator import Faults, SimulatedNode
 from dxspots.parse import parse_line
@@ -223,3 +223,19 @@ def test_backoff_waits() -> None:
 )
 def test_what_counts_as_a_prompt(line: str, prompt: bool) -> None:
     assert is_prompt(line) is prompt
+
+
+def test_a_gap_on_a_busy_node_is_estimated_from_its_rate_not_from_minutes() -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    mark = SpotMark(now.replace(second=0), "VK9XX", "DL1ABC", 14025.0, now - timedelta(seconds=10))
+    backfill = Backfill("sim", 500, mark)
+    backfill.question(0.0)
+    line = f"  14030.0 K1ABC        {now.day}-{now:%b-%Y %H%M}Z cq                <W3LPL>"
+    for _ in range(500):  # all in the mark's minute: minutes cannot tell how many came before
+        row = history_row(line, now, "sim")
+        assert row is not None
+        backfill.take(row, 0.0)
+    gap = backfill.gap(now, rate=100.0)  # the node sent 100 a second: 1,000 since the mark
+    assert gap is not None and gap.missed == 500
+    unknown_rate = backfill.gap(now)  # no rate known: at least the answer's, 500 a minute
+    assert unknown_rate is not None and 1 <= unknown_rate.missed < 500
