@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(EXTRAS)
 
 .PHONY: run test lint typecheck pytest images bench screenshots deb clean
 
-$(STAMP): pyproject.toml setup.py dxspots/_cenrich.pyx dxspots/parse/_cdxde.pyx
+$(STAMP): pyproject.toml setup.py dxspots/_cenrich.pyx dxspots/_crecordio.pyx dxspots/parse/_cdxde.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'

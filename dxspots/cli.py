@@ -157,13 +157,20 @@ def cmd_parse(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     )
 
+    enrich, node = enricher.enrich, args.node
+
     def numbered() -> Iterator[tuple[int, Record]]:
         with stream:
             for number, data in enumerate(stream, start=1):
-                record = parse_line(data.decode("latin-1"), received, args.node)
-                yield number, enricher.enrich(record) if isinstance(record, Spot) else record
+                record = parse_line(data.decode("latin-1"), received, node)
+                yield number, enrich(record) if type(record) is Spot else record
 
-    (write_csv if args.format == "csv" else write_jsonl)(numbered(), sys.stdout)
+    if args.format == "csv":
+        write_csv(numbered(), sys.stdout)
+    else:
+        sys.stdout.flush()  # JSON lines are bytes, written below the text layer
+        write_jsonl(numbered(), sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     return 0
 
 

@@ -166,7 +166,7 @@ def drop_record(path: Path) -> None:
 def check_speedups(stage: Path) -> None:
     """The C speed-ups are optional for a checkout, not for the package: fail if missing."""
     built = {p.name.split(".")[0] for p in under(stage, VENV).rglob("_c*.so")}
-    missing = {"_cdxde", "_cenrich"} - built
+    missing = {"_cdxde", "_cenrich", "_crecordio"} - built
     if missing:
         raise BuildError(
             f"the C speed-ups ({', '.join(sorted(missing))}) did not build: install a C "
