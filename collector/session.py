@@ -95,13 +95,17 @@ class StallError(ConnectionError):
 class Backoff:
     """Waits between connection attempts; the constants are fields so tests can shorten them.
 
-    The first `fast_attempts` waits are short (2-4 s): a node that restarts is back within a
+    The very first wait is shortest (0.5-1 s: a node that dropped a session is most likely
+    there), the next `fast_attempts` short (2-4 s): a node that restarts is back within a
     minute or so and is logged into again within seconds of it. Later ones double up to
     `cap`, with jitter. A refused login waits `refused`: the node said no, so it is not
     hammered. A healthy session (logged in, lines flowing, for `healthy` seconds) starts
     the count again.
     """
 
+    first: float = 1.0
+    """Ceiling of the first wait after a healthy session: the node most likely just dropped
+    us and is there; a busy node's history covers only so many seconds."""
     fast: float = 4.0
     fast_attempts: int = 20
     cap: float = 300.0
@@ -117,6 +121,8 @@ class Backoff:
         self.failures += 1
         beyond = self.failures - self.fast_attempts
         ceiling = self.fast if beyond <= 0 else min(self.cap, self.fast * 2**beyond)
+        if self.failures == 1:
+            ceiling = min(ceiling, self.first)
         return random.uniform(ceiling / 2, ceiling)
 
 

@@ -23,14 +23,16 @@ class Gap:
 
 NEWEST = (
     "SELECT s.spot_time, s.dx_call, s.spotter, s.freq_khz, s.received_at,"
-    " (SELECT count(*) FROM spots r WHERE r.node = s.node"
-    "   AND r.spot_time >= s.spot_time - interval '2 minutes' AND r.spot_time <= s.spot_time"
-    "   AND r.received_at > s.received_at - interval '1 minute') AS last_minute"
-    " FROM spots s WHERE s.node = %s AND s.spot_time > now() - interval '2 days'"
+    " r.spots, extract(epoch FROM s.received_at - r.first)"
+    " FROM spots s, LATERAL (SELECT count(*) AS spots, min(received_at) AS first FROM spots"
+    "   WHERE node = s.node AND spot_time >= s.spot_time - interval '2 minutes'"
+    "   AND spot_time <= s.spot_time AND received_at > s.received_at - interval '1 minute') r"
+    " WHERE s.node = %s AND s.spot_time > now() - interval '2 days'"
     " ORDER BY s.spot_time DESC, s.id DESC LIMIT 1"
 )
 """Within two days: no node's `sh/dx` history reaches further back. With it, how many spots
-came from the node in the minute before it: the node's rate, to estimate a gap by."""
+came from the node in the minute before it, over how long: the node's rate, to estimate a
+gap by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +52,12 @@ def newest_spot(conn: psycopg.Connection[tuple[object, ...]], node: str) -> Newe
     row = conn.execute(NEWEST, (node,)).fetchone()
     if row is None:
         return None
-    spot_time, dx_call, spotter, freq, received_at, last_minute = row
+    spot_time, dx_call, spotter, freq, received_at, spots, seconds = row
     assert isinstance(spot_time, datetime) and isinstance(received_at, datetime)
+    per_second = int(spots) / max(1.0, float(seconds))  # type: ignore[call-overload,arg-type]
     return NewestSpot(
         spot_time, str(dx_call), str(spotter), float(freq),  # type: ignore[arg-type]
-        received_at, int(last_minute) / 60.0,  # type: ignore[call-overload]
+        received_at, per_second,
     )  # fmt: skip
 
 

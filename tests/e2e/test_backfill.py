@@ -201,9 +201,10 @@ def test_a_healthy_session_starts_the_back_off_again(healthy: float, reset: bool
 
 
 def test_backoff_waits() -> None:
-    backoff = Backoff(fast=4.0, fast_attempts=20, cap=300.0, refused=900.0)
+    backoff = Backoff(first=1.0, fast=4.0, fast_attempts=20, cap=300.0, refused=900.0)
     fast = [backoff.delay() for _ in range(20)]
-    assert all(2.0 <= wait <= 4.0 for wait in fast)
+    assert 0.5 <= fast[0] <= 1.0
+    assert all(2.0 <= wait <= 4.0 for wait in fast[1:])
     later = [backoff.delay() for _ in range(10)]
     assert 4.0 <= later[0] <= 8.0 and 8.0 <= later[1] <= 16.0
     assert all(150.0 <= wait <= 300.0 for wait in later[-3:])
