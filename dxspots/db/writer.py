@@ -1,15 +1,18 @@
 """The one write path: batches of records into PostgreSQL.
 
-Spots go in with binary COPY into a session temp table, then one `INSERT ... SELECT ... ON
-CONFLICT DO NOTHING` into `spots` (which also adds the new ones to the hourly counts in
-`spot_hours`), so a batch of spots costs two statements however large it is (plus one per
-month not seen before, and the staging table once per connection), and
-duplicates (the same spot from another node, or back-filled again) are dropped by the
-database, which counts them. A writer made with `notify=True` (the collector's) also sends
-`NOTIFY dxspots_spots` in a batch that stored new spots, delivered when it commits: the API's
-live stream listens for it and reads the new rows by their `id`. WWV/WCY reports and
-announcements dedupe the same way; lines that looked like records but could not be read are
-kept in `rejected_lines`. Each batch is one transaction: it lands whole or not at all.
+Spots go in with binary COPY into a session temp table, then one `INSERT ... SELECT` into
+`spots` (which also adds the new ones to the hourly counts in `spot_hours`), so a batch of
+spots costs two statements however large it is (plus one per month not seen before, and the
+staging table once per connection). Copies of a spot already stored or earlier in the batch
+(the same spot from another node, back-filled again, or with its comment cut to a node's
+column width) are dropped by the database, which counts them; a spot the node broadcast
+again with new text or a frequency moved by 0.1 kHz is a spot of its own (`_INSERT_SPOTS`;
+docs/database.md, "What is one spot" and "Corrections"). A writer made with `notify=True`
+(the collector's) also sends `NOTIFY dxspots_spots` in a batch that stored new spots,
+delivered when it commits: the API's live stream listens for it and reads the new rows by
+their `id`. WWV/WCY reports and announcements dedupe by their keys; lines that looked like
+records but could not be read are kept in `rejected_lines`. Each batch is one transaction:
+it lands whole or not at all.
 """
 
 from __future__ import annotations
@@ -45,6 +48,14 @@ _STAGING_TYPES = (
     " WHERE attrelid = 'pg_temp.spots_in'::regclass AND attnum > 0 AND NOT attisdropped"
     " ORDER BY attnum"
 )
+CUT_MIN = 20
+"""A comment at least this long that is the start of another is that one cut short.
+
+Nodes print a comment in a fixed width and cut what does not fit: DXSpider's `sh/dx` keeps
+35 characters less the spotter's length (29 or 30 for most calls, fewer for long ones), and
+the cut may end in spaces, which the parser strips. A shorter start ("up 2" of "up 20") is
+a different text, not a cut.
+"""
 HOUR_COUNTS = (
     "SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),"
     " coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)"
@@ -52,7 +63,32 @@ HOUR_COUNTS = (
 )
 """The `spot_hours` rows of the spots in `{}` (a table or a subquery); unknowns as ''."""
 _INSERT_SPOTS = sql.SQL(
-    "WITH new AS (INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in"
+    # A copy with the key of a stored spot, or of an earlier copy in the batch, is dropped by
+    # ON CONFLICT. A human's comment long enough to be cut is looked at first: that copy is
+    # dropped when a stored spot, or a longer copy in the batch, with its minute, calls and
+    # tenth of a kHz has the same text: one key starts the other, the shorter text being long
+    # enough to be a cut (so the whole text is kept over a cut one, whichever came first in
+    # the batch). Shorter comments cannot be cuts; a skimmer's text is not in the key.
+    "WITH long AS MATERIALIZED ("
+    "   SELECT ctid AS slot, spot_time, dx_call, spotter, comment,"
+    "     round(freq_khz * 10)::integer AS tenths"
+    f"  FROM spots_in WHERE length(comment) >= {CUT_MIN} AND spotter NOT LIKE '%-#'),"
+    # The texts' keys are made for the pairs found only: most long copies have none.
+    " others AS ("
+    "   SELECT i.slot, dxspots_comment_key(i.spotter, i.comment) AS ours, s.comment,"
+    "     dxspots_comment_key(s.spotter, s.comment) AS theirs"
+    "   FROM long i JOIN spots s ON s.spot_time = i.spot_time AND s.dx_call = i.dx_call"
+    "     AND s.spotter = i.spotter AND round(s.freq_khz * 10)::integer = i.tenths"
+    "   UNION ALL"
+    "   SELECT i.slot, dxspots_comment_key(i.spotter, i.comment), j.comment,"
+    "     dxspots_comment_key(j.spotter, j.comment)"
+    "   FROM long i JOIN long j ON j.spot_time = i.spot_time AND j.dx_call = i.dx_call"
+    "     AND j.spotter = i.spotter AND j.tenths = i.tenths"
+    "     AND length(j.comment) > length(i.comment)),"
+    " dropped AS (SELECT slot FROM others WHERE starts_with(theirs, ours)"
+    f"   OR (length(comment) >= {CUT_MIN} AND starts_with(ours, theirs))),"
+    " new AS (INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in"
+    "   WHERE ctid NOT IN (SELECT slot FROM dropped)"
     "   ON CONFLICT DO NOTHING"
     "   RETURNING spot_time, band, mode, spotter_continent, dx_continent, is_skimmer),"
     " hours AS (INSERT INTO spot_hours "

@@ -68,8 +68,10 @@ def test_writer_counts_new_and_duplicate_spots(db_dsn: str) -> None:
 
 def test_duplicates_within_one_batch_land_once(db_dsn: str) -> None:
     writer = SpotWriter(psycopg.connect(db_dsn))
-    result = writer.write([make_spot(1), make_spot(1), make_spot(1, freq=14025.9)])
-    assert (result.spots_new, result.spots_duplicate) == (1, 2)
+    # 14025.04 is 14025.0 at the node's 0.1 kHz; 14025.9 is another spot (migration 0010).
+    batch = [make_spot(1), make_spot(1), make_spot(1, freq=14025.04), make_spot(1, freq=14025.9)]
+    result = writer.write(batch)
+    assert (result.spots_new, result.spots_duplicate) == (2, 2)
 
 
 def test_different_band_or_spotter_is_a_different_spot(db_dsn: str) -> None:
