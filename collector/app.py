@@ -222,7 +222,11 @@ class Collector:
             with self.connect() as conn:
                 write_node_status(conn, self.status_rows(), self.collector_row())
                 if gaps:
-                    record_gaps(conn, gaps)
+                    try:
+                        record_gaps(conn, gaps)
+                    except psycopg.Error as error:
+                        log.warning("gaps not recorded (kept for the next write): %s", error)
+                        return
         except psycopg.Error as error:
             log.warning("node status not written: %s", error)
             return

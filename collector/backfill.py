@@ -26,11 +26,19 @@ NODE_LIMIT = 500
 ANSWER_QUIET = 5.0
 """Seconds without a new history row (and no prompt) after which the answer is taken as
 complete."""
-PROMPT_RE = re.compile(r"^\S+ de \S+\s.*\d{4}Z.*>\s*$")
+PROMPT_RE = re.compile(r"^(\S+) de [^\s:]+ +[^>]{0,60}\b\d{4}Z[^>]{0,30}>\s*$")
 """A node's prompt: `DL1ABC de GB7SIM 30-Nov-2026 0412Z dxspider >` (DXSpider, AR-Cluster
-and CC Cluster all give the user's call, the node's, the time and a closing `>`); an
-announcement (`To ALL de ...`) does not start with a single call."""
+and CC Cluster all give the user's call, the node's, the time and a closing `>`). Bounded
+repeats: it runs on strangers' lines, which must not cost it more than a line's length."""
+PROMPT_MAX = 120
 MINUTE = timedelta(minutes=1)
+SKEW = timedelta(minutes=2)
+"""How far a history row's time may be out of order (late relays, spotters' clocks): only
+rows older than the mark by more than this show that the history reaches back past it."""
+FUTURE = timedelta(minutes=10)
+"""A history row dated further ahead of its arrival than this is garbled, and ignored."""
+MISSED_MAX = 10_000_000
+"""The most spots a gap is estimated at (an estimate past this is a wrong rate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +65,13 @@ class SpotMark:
         )
 
 
-def is_prompt(line: str) -> bool:
-    return bool(PROMPT_RE.search(line))
+def is_prompt(line: str, call: str | None = None) -> bool:
+    """Whether `line` is a node's prompt (to `call`, when given: a stranger's announcement,
+    WWV or talk line cannot pass for ours)."""
+    if len(line) > PROMPT_MAX:
+        return False
+    match = PROMPT_RE.match(line)
+    return match is not None and (call is None or match[1].upper() == call.upper())
 
 
 def history_row(line: str, received_at: datetime, node: str) -> Spot | None:
@@ -66,7 +79,9 @@ def history_row(line: str, received_at: datetime, node: str) -> Spot | None:
     if line[:6] == "DX de " or (not line[:1].isspace() and not line[:1].isdecimal()):
         return None
     record = parse_line(line, received_at, node)
-    return record if isinstance(record, Spot) and record.source == "shdx" else None
+    if not isinstance(record, Spot) or record.source != "shdx":
+        return None
+    return record if record.spot_time <= received_at + FUTURE else None
 
 
 @dataclass
@@ -90,18 +105,22 @@ class Backfill:
         self.rows, self.answering, self.last_row_at = [], True, now
         return f"sh/dx {self.asked}"
 
-    def take(self, row: Spot, now: float) -> None:
+    def take(self, row: Spot, now: float) -> bool:
+        """Keep a row; True when the answer is complete (as many rows as were asked)."""
         self.rows.append(row)
         self.last_row_at = now
+        return len(self.rows) >= self.asked
 
     def covered(self) -> bool:
-        """Whether the rows reach back to the mark (the node gave all that was missed)."""
+        """Whether the rows reach back to the mark (the node gave all that was missed): the
+        mark itself is among them, or a few rows are older than it by more than rows can be
+        out of order."""
         if self.mark is None:
             return True  # nothing known to have been stored: whatever came is a bonus
         if any(self.mark.same_spot(row) for row in self.rows):
             return True
-        oldest = min((row.spot_time for row in self.rows), default=None)
-        return oldest is not None and oldest < self.mark.spot_time
+        before = self.mark.spot_time - SKEW
+        return sum(row.spot_time < before for row in self.rows) >= 3
 
     def more(self) -> bool:
         """Whether a bigger question could reach further back than the last one."""
@@ -123,8 +142,9 @@ class Backfill:
         if spread >= 120:
             per_second = (len(times) - 1) / spread
             span = max(0.0, (until - mark.spot_time).total_seconds())
-            return Gap(self.node, mark.spot_time, until, round(span * per_second))
+            return Gap(self.node, mark.spot_time, until, min(MISSED_MAX, round(span * per_second)))
         per_second = rate or len(times) / max(60.0, spread + 60.0)
         since = mark.received_at or mark.spot_time + MINUTE / 2
         published = per_second * max(0.0, (now - since).total_seconds())
-        return Gap(self.node, mark.spot_time, until, max(1, round(published - len(times))))
+        missed = max(1, min(MISSED_MAX, round(published - len(times))))
+        return Gap(self.node, mark.spot_time, until, missed)

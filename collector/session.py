@@ -66,6 +66,8 @@ LOGIN_TIMEOUT = 30.0
 BANNER_WAIT = 2.0
 """Seconds after login to read the banner before the start-up commands are sent, when no
 prompt shows sooner."""
+GAPS_KEPT = 1000
+"""Gaps held for the database at most (it may be away for long)."""
 PROBE = ""
 """What a quiet node is asked: an empty line, which DXSpider, AR-Cluster and CC Cluster
 answer with their prompt."""
@@ -166,6 +168,8 @@ class NodeSession:
     _backfill: Backfill | None = None
     _last_dx: tuple[str, datetime] | None = None
     """The newest live `DX de` line of this session, for the next mark."""
+    _last_human: tuple[str, datetime] | None = None
+    """The newest live `DX de` line of a human spotter (not `-#`)."""
     _newest_row: Spot | None = None
     _heard: float = 0.0
     """Loop time the node last sent anything."""
@@ -235,7 +239,7 @@ class NodeSession:
         status.connected_since = datetime.now(UTC)
         lines = LineReader()
         loop = asyncio.get_running_loop()
-        self._last_dx = self._newest_row = self._backfill = None
+        self._last_dx = self._last_human = self._newest_row = self._backfill = None
         try:
             await self._log_in(reader, writer, lines, guard)
             status.logged_in = True
@@ -269,17 +273,18 @@ class NodeSession:
         return list(START_COMMANDS.get(software or "", ()))
 
     def _newest_mark(self) -> SpotMark | None:
-        """The newest spot this session got: its last live `DX de` line or history row."""
-        found = []
-        if self._last_dx is not None:
-            spot = parse_line(self._last_dx[0], self._last_dx[1], self.node.name)
-            if isinstance(spot, Spot):
-                found.append(SpotMark.of(spot))
-        if self._newest_row is not None:
-            found.append(SpotMark.of(self._newest_row))
-        if self.mark is not None:
-            found.append(self.mark)
-        return max(found, key=lambda mark: mark.spot_time, default=None)
+        """Where the next back-fill must reach: the last live `DX de` line this session
+        received (a human's, when there was one: a node's history may leave skimmer spots
+        out), else its newest history row. Unchanged while a back-fill was unfinished: the
+        span it was asking for is still missing."""
+        if self._backfill is not None:
+            return self.mark
+        for held in (self._last_human, self._last_dx):
+            if held is not None:
+                spot = parse_line(held[0], held[1], self.node.name)
+                if isinstance(spot, Spot):
+                    return SpotMark.of(spot)
+        return SpotMark.of(self._newest_row) if self._newest_row is not None else self.mark
 
     def _answer_done(self, writer: telnetlib3.TelnetWriter) -> None:
         """The history answer is complete: ask for more, or record what could not be had."""
@@ -295,7 +300,8 @@ class NodeSession:
         gap = backfill.gap(datetime.now(UTC), self.spot_rate or self._live_rate())
         if gap is None:
             return
-        self.gaps.append(gap)
+        if len(self.gaps) < GAPS_KEPT:  # while the database is away; more are counted only
+            self.gaps.append(gap)
         self.status.gaps += 1
         self.status.missed += gap.missed
         log.warning(
@@ -319,6 +325,7 @@ class NodeSession:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + LOGIN_TIMEOUT
+        call = self.node.callsign or self.callsign
         sent_call = sent_password = False
         banner_until: float | None = None
         refusal: str | None = None
@@ -326,7 +333,7 @@ class NodeSession:
             prompt = lines.pending.lower().rstrip(": \t")
             if not sent_call and prompt.endswith(LOGIN_PROMPTS):
                 lines.clear()
-                send(writer, self.node.callsign or self.callsign)
+                send(writer, call)
                 sent_call = True
                 self._commands_seen, self._garbled_pending = guard.seen, False
                 banner_until = loop.time() + BANNER_WAIT
@@ -358,9 +365,10 @@ class NodeSession:
                     refusal = line.strip()  # a refusal only if the node then closes
                 if self.status.software is None:
                     self._detect(lowered)
-                prompted = prompted or (sent_call and is_prompt(line))
+                prompted = prompted or (sent_call and is_prompt(line, call))
             await self._deliver_all(framed)
-            if (prompted or (sent_call and is_prompt(lines.pending))) and refusal is None:
+            pending_prompt = sent_call and is_prompt(lines.pending, call)
+            if (prompted or pending_prompt) and refusal is None:
                 return  # the node is ready for commands: no need to wait out the banner
 
     async def _read(
@@ -406,6 +414,13 @@ class NodeSession:
         self._heard = loop.time()
         self._probed = False
         await self._deliver_all(self._frame(data, lines, guard), writer)
+        backfill = self._backfill  # a stream that never pauses must not hold the answer open
+        if (
+            backfill is not None
+            and backfill.answering
+            and loop.time() >= backfill.last_row_at + ANSWER_QUIET
+        ):
+            self._answer_done(writer)
 
     def _frame(self, data: bytes, lines: LineReader, guard: Guard) -> list[str]:
         """The lines `data` completes. When telnet commands came since the last read, they
@@ -445,9 +460,11 @@ class NodeSession:
         """Keep the newest live spot line, and read the history answer as it passes."""
         if line[:6] == "DX de ":
             self._last_dx = (line, received_at)
+            if line.find("-#", 6, 24) == -1:
+                self._last_human = self._last_dx
             self._spots_seen += 1
             return
-        prompt = is_prompt(line)
+        prompt = is_prompt(line, self.node.callsign or self.callsign)
         if prompt:
             self._unanswered = max(0, self._unanswered - 1)
         backfill = self._backfill
@@ -455,12 +472,13 @@ class NodeSession:
             return
         row = None if prompt else history_row(line, received_at, self.node.name)
         if row is not None:
-            backfill.take(row, asyncio.get_running_loop().time())
             if self._newest_row is None or row.spot_time > self._newest_row.spot_time:
                 self._newest_row = row
-        elif prompt and (backfill.rows or self._unanswered == 0):
-            # The prompt after the rows, or the one answering the question itself (an empty
-            # history); a node that prompts for nothing else ends the answer by going quiet.
+            if backfill.take(row, asyncio.get_running_loop().time()):
+                self._answer_done(writer)  # all that was asked came
+        elif prompt and backfill.rows:
+            # The prompt after the rows. Before any row, a prompt may be a start-up
+            # command's (or one the node sends unasked): an empty answer ends by going quiet.
             self._answer_done(writer)
 
     def _live_rate(self) -> float | None:

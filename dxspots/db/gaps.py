@@ -28,6 +28,7 @@ NEWEST = (
     "   WHERE node = s.node AND spot_time >= s.spot_time - interval '2 minutes'"
     "   AND spot_time <= s.spot_time AND received_at > s.received_at - interval '1 minute') r"
     " WHERE s.node = %s AND s.spot_time > now() - interval '2 days'"
+    " AND s.spot_time <= now() + interval '10 minutes'"
     " ORDER BY s.spot_time DESC, s.id DESC LIMIT 1"
 )
 """Within two days: no node's `sh/dx` history reaches further back. With it, how many spots
@@ -54,7 +55,9 @@ def newest_spot(conn: psycopg.Connection[tuple[object, ...]], node: str) -> Newe
         return None
     spot_time, dx_call, spotter, freq, received_at, spots, seconds = row
     assert isinstance(spot_time, datetime) and isinstance(received_at, datetime)
-    per_second = int(spots) / max(1.0, float(seconds))  # type: ignore[call-overload,arg-type]
+    # Over at least half a minute, else too few to tell a rate (None: unknown).
+    span = float(seconds)  # type: ignore[arg-type]
+    per_second = (int(spots) - 1) / span if span >= 30 else 0.0  # type: ignore[call-overload]
     return NewestSpot(
         spot_time, str(dx_call), str(spotter), float(freq),  # type: ignore[arg-type]
         received_at, per_second,

@@ -353,7 +353,7 @@ def _nodes(p: NodesParams, now: datetime, fetch: int) -> Built:
     statement = sql.SQL(
         "SELECT {}, g.gaps_24h, g.missed_24h, g.last_gap_from, g.last_gap_to"
         " FROM node_status n LEFT JOIN LATERAL ("
-        "  SELECT count(*)::int AS gaps_24h, coalesce(sum(missed), 0)::int AS missed_24h,"
+        "  SELECT count(*)::int AS gaps_24h, coalesce(sum(missed), 0)::bigint AS missed_24h,"
         "   (array_agg(gap_from ORDER BY found_at DESC))[1] AS last_gap_from,"
         "   (array_agg(gap_to ORDER BY found_at DESC))[1] AS last_gap_to"
         "  FROM collector_gaps WHERE node = n.node AND found_at > now() - interval '1 day'"

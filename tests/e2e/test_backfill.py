@@ -8,6 +8,7 @@ whether they came as live `DX de` lines or as `sh/dx` rows.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -240,3 +241,59 @@ def test_a_gap_on_a_busy_node_is_estimated_from_its_rate_not_from_minutes() -> N
     assert gap is not None and gap.missed == 500
     unknown_rate = backfill.gap(now)  # no rate known: at least the answer's, 500 a minute
     assert unknown_rate is not None and 1 <= unknown_rate.missed < 500
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt"),
+    [
+        ("DL1ABC de GB7SIM 30-Nov-2026 0412Z dxspider >", True),
+        ("dl1abc de GB7SIM 30-Nov-2026 0412Z dxspider >", True),
+        ("G4XYZ de GB7SIM 30-Nov-2026 0412Z dxspider >", False),  # someone else's
+        ("WWV de G4XYZ <12>:   SFI=150, A=5, K=2, see you 1200Z >", False),
+        ("DL1ABC de G4XYZ: meet me 1200Z >", False),  # talk to us
+        ("DL1ABC de GB7SIM " + "1234Z " * 1400 + ">", False),  # too long to be one
+    ],
+)
+def test_a_prompt_is_ours(line: str, prompt: bool) -> None:
+    assert is_prompt(line, "DL1ABC") is prompt
+
+
+def test_a_hostile_line_costs_the_prompt_check_little() -> None:
+    line = "X de Y " + "1234Z" * 1600  # 8 KB: quadratic backtracking would take seconds
+    started = time.perf_counter()
+    for _ in range(100):
+        assert not is_prompt(line[:119])
+    assert time.perf_counter() - started < 1.0
+
+
+def history_rows(now: datetime, minutes_back: list[int]) -> list[Spot]:
+    rows = []
+    for back in minutes_back:
+        at = now - timedelta(minutes=back)
+        line = f"  14030.0 K1ABC        {at.day}-{at:%b-%Y %H%M}Z cq                <W3LPL>"
+        row = history_row(line, now, "sim")
+        assert row is not None
+        rows.append(row)
+    return rows
+
+
+def test_one_late_row_does_not_pass_for_a_history_reaching_the_mark() -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    mark = SpotMark(now - timedelta(minutes=1), "VK9XX", "DL1ABC", 14025.0)
+    late = Backfill("sim", 100, mark)
+    late.question(0.0)
+    for row in history_rows(now, [0] * 99 + [10]):  # one relay ten minutes late
+        late.take(row, 0.0)
+    assert not late.covered() and late.more()
+    reaching = Backfill("sim", 100, mark)
+    reaching.question(0.0)
+    for row in history_rows(now, [0] * 90 + [5] * 10):
+        reaching.take(row, 0.0)
+    assert reaching.covered()
+
+
+def test_a_history_row_dated_in_the_future_is_ignored() -> None:
+    now = datetime.now(UTC)
+    ahead = now + timedelta(days=400)
+    line = f"  14030.0 K1ABC        {ahead.day}-{ahead:%b-%Y %H%M}Z cq                <W3LPL>"
+    assert history_row(line, now, "sim") is None

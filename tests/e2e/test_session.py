@@ -159,6 +159,8 @@ def test_other_node_software_is_recognised(
         session = session_for(port, Sink(), backfill=10)
         task = asyncio.create_task(session.run())
         await wait_for(lambda: session.status.software is not None and len(node.sent) > 150)
+        if commands:  # after back-fill: at once, or after 5 quiet seconds for an empty one
+            await wait_for(lambda: commands[-1] in node.commands, seconds=15)
         task.cancel()
         await node.stop()
         assert node.logins == ["DL1ABC"] and session.status.software == software

@@ -26,13 +26,15 @@ def spots(node: str, count: int, start: datetime, every: timedelta) -> list[Spot
 
 def test_newest_spot_and_the_rate_before_it(db_dsn: str) -> None:
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
-    store(db_dsn, spots("busy", 120, start, timedelta(seconds=1 / 60)))  # 60 a second, 2 s
-    store(db_dsn, spots("other", 3, start + timedelta(seconds=30), timedelta(seconds=10)))
+    store(db_dsn, spots("steady", 100, start, timedelta(seconds=0.5)))  # 2 a second, 50 s
+    store(db_dsn, spots("burst", 120, start, timedelta(seconds=1 / 60)))  # 2 s: too short
     with psycopg.connect(db_dsn) as conn:
-        newest = newest_spot(conn, "busy")
-        assert newest is not None
-        assert newest.freq_khz == 14011.9 and newest.spotter == "DL1ABC"
-        assert 55 <= newest.per_second <= 65  # over the 2 s it spans, not over a minute
+        steady = newest_spot(conn, "steady")
+        assert steady is not None
+        assert steady.freq_khz == 14009.9 and steady.spotter == "DL1ABC"
+        assert 1.9 <= steady.per_second <= 2.1  # over the time the minute's spots span
+        burst = newest_spot(conn, "burst")
+        assert burst is not None and burst.per_second == 0.0  # too short to tell: unknown
         assert newest_spot(conn, "nobody") is None
 
 
