@@ -37,6 +37,8 @@ SKEW = timedelta(minutes=2)
 rows older than the mark by more than this show that the history reaches back past it."""
 FUTURE = timedelta(minutes=10)
 """A history row dated further ahead of its arrival than this is garbled, and ignored."""
+SPREAD = 120.0
+"""Seconds an answer's rows must span for their own rate to estimate a gap."""
 MISSED_MAX = 10_000_000
 """The most spots a gap is estimated at (an estimate past this is a wrong rate)."""
 
@@ -126,6 +128,11 @@ class Backfill:
         """Whether a bigger question could reach further back than the last one."""
         return self.asked < self.limit and len(self.rows) >= self.asked
 
+    def needs_rate(self) -> bool:
+        """Whether a gap's estimate needs the node's rate (the rows span too little time)."""
+        times = [row.spot_time for row in self.rows]
+        return not times or (max(times) - min(times)).total_seconds() < SPREAD
+
     def gap(self, now: datetime, rate: float | None = None) -> Gap | None:
         """The gap the answers leave, when they do not reach the mark, with an estimate of
         the spots in it. An answer spread over minutes gives its own rate, applied from the
@@ -139,7 +146,7 @@ class Backfill:
         times = sorted(row.spot_time for row in self.rows)
         until = times[0] if times else now
         spread = (times[-1] - times[0]).total_seconds() if times else 0.0
-        if spread >= 120:
+        if spread >= SPREAD:
             per_second = (len(times) - 1) / spread
             span = max(0.0, (until - mark.spot_time).total_seconds())
             return Gap(self.node, mark.spot_time, until, min(MISSED_MAX, round(span * per_second)))

@@ -66,6 +66,8 @@ LOGIN_TIMEOUT = 30.0
 BANNER_WAIT = 2.0
 """Seconds after login to read the banner before the start-up commands are sent, when no
 prompt shows sooner."""
+RATE_WAIT = 10.0
+"""Seconds of live stream a gap's estimate waits for, at most, when no rate is known."""
 GAPS_KEPT = 1000
 """Gaps held for the database at most (it may be away for long)."""
 PROBE = ""
@@ -177,6 +179,8 @@ class NodeSession:
     _logged_in_at: float | None = None
     _unanswered: int = 0
     """Commands sent whose prompt has not come back yet (each command ends in one)."""
+    _unestimated: tuple[Backfill, datetime] | None = None
+    """A gap found, waiting for the live spot rate that estimates it."""
     spot_rate: float | None = None
     """Live spots a second in the last session that lasted long enough to tell."""
     _spots_seen: int = 0
@@ -240,6 +244,7 @@ class NodeSession:
         lines = LineReader()
         loop = asyncio.get_running_loop()
         self._last_dx = self._last_human = self._newest_row = self._backfill = None
+        self._unestimated = None
         try:
             await self._log_in(reader, writer, lines, guard)
             status.logged_in = True
@@ -261,6 +266,8 @@ class NodeSession:
             raise
         finally:
             status.overflows += lines.overflows
+            if self._unestimated is not None:
+                self._estimate_gap()
             self.mark = self._newest_mark() or self.mark
             if self._logged_in_at is not None and loop.time() - self._logged_in_at >= 1:
                 self.spot_rate = self._live_rate() or self.spot_rate
@@ -277,8 +284,8 @@ class NodeSession:
         received (a human's, when there was one: a node's history may leave skimmer spots
         out), else its newest history row. Unchanged while a back-fill was unfinished: the
         span it was asking for is still missing."""
-        if self._backfill is not None:
-            return self.mark
+        if self._backfill is not None and self.mark is not None:
+            return self.mark  # (with no mark before, there was no known gap to keep)
         for held in (self._last_human, self._last_dx):
             if held is not None:
                 spot = parse_line(held[0], held[1], self.node.name)
@@ -297,7 +304,28 @@ class NodeSession:
         self._backfill = None
         for command in REPORT_COMMANDS.get(self.status.software or "", ()):
             self._command(writer, command)
-        gap = backfill.gap(datetime.now(UTC), self.spot_rate or self._live_rate())
+        if backfill.covered():
+            return
+        # A gap. Its estimate wants the node's spot rate: the last session's, or else the
+        # live one, which needs a few seconds of this session's stream to tell.
+        self._unestimated = (backfill, datetime.now(UTC))
+        if self.spot_rate is not None or not backfill.needs_rate():
+            self._estimate_gap()
+
+    def _maybe_estimate(self, now: float) -> None:
+        """Estimate a waiting gap once the live rate tells (or it waited long enough)."""
+        if self._unestimated is None or self._logged_in_at is None:
+            return
+        settled = now - self._logged_in_at
+        if settled >= RATE_WAIT or (settled >= 2 and self._live_rate() is not None):
+            self._estimate_gap()
+
+    def _estimate_gap(self) -> None:
+        """Record the gap back-fill found, estimated at the best rate known now."""
+        assert self._unestimated is not None
+        backfill, found_at = self._unestimated
+        self._unestimated = None
+        gap = backfill.gap(found_at, self.spot_rate or self._live_rate())
         if gap is None:
             return
         if len(self.gaps) < GAPS_KEPT:  # while the database is away; more are counted only
@@ -381,6 +409,7 @@ class NodeSession:
         """Read once and deliver the complete lines. After the node's stall time of silence
         it is probed; `StallError` when the probe goes unanswered too."""
         loop = asyncio.get_running_loop()
+        self._maybe_estimate(loop.time())  # a quiet node: at least every stall time
         stall = self.node.stall_seconds
         probe_wait = min(stall, PROBE_WAIT)
         deadline = self._heard + stall + (probe_wait if self._probed else 0.0)
@@ -414,6 +443,7 @@ class NodeSession:
         self._heard = loop.time()
         self._probed = False
         await self._deliver_all(self._frame(data, lines, guard), writer)
+        self._maybe_estimate(loop.time())
         backfill = self._backfill  # a stream that never pauses must not hold the answer open
         if (
             backfill is not None

@@ -176,6 +176,8 @@ class SimulatedNode:
             # after which nothing more is "sent" (`sent` and the log match what was received).
             commands = asyncio.create_task(self._answer(reader, writer, call))
             stream = asyncio.create_task(self._stream(writer, call))
+            self._sessions.add(stream)  # dropped at once by `disconnect_all`, as the session
+            stream.add_done_callback(self._sessions.discard)
             try:
                 await asyncio.wait((commands, stream), return_when=asyncio.FIRST_COMPLETED)
             finally:
