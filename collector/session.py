@@ -177,8 +177,6 @@ class NodeSession:
     """Loop time the node last sent anything."""
     _probed: bool = False
     _logged_in_at: float | None = None
-    _unanswered: int = 0
-    """Commands sent whose prompt has not come back yet (each command ends in one)."""
     _unestimated: tuple[Backfill, datetime] | None = None
     """A gap found, waiting for the live spot rate that estimates it."""
     spot_rate: float | None = None
@@ -252,12 +250,11 @@ class NodeSession:
             self._probed = False
             self._spots_seen = 0
             log.info("%s: logged in as %s", node.name, node.callsign or self.callsign)
-            self._unanswered = 0
             for command in self._start_commands():
-                self._command(writer, command)
+                send(writer, command)
             if node.backfill and status.software != "rbn":
                 self._backfill = Backfill(node.name, node.backfill, self.mark)
-                self._command(writer, self._backfill.question(loop.time()))
+                send(writer, self._backfill.question(loop.time()))
             while True:
                 await self._read(reader, writer, lines, guard)
         except (OSError, EOFError):
@@ -299,11 +296,11 @@ class NodeSession:
         assert backfill is not None
         backfill.answering = False
         if not backfill.covered() and backfill.more():
-            self._command(writer, backfill.question(asyncio.get_running_loop().time()))
+            send(writer, backfill.question(asyncio.get_running_loop().time()))
             return
         self._backfill = None
         for command in REPORT_COMMANDS.get(self.status.software or "", ()):
-            self._command(writer, command)
+            send(writer, command)
         if backfill.covered():
             return
         # A gap. Its estimate wants the node's spot rate: the last session's, or else the
@@ -433,7 +430,7 @@ class NodeSession:
                 self.status.probes += 1
                 log.info("%s: nothing for %g s; asking the node whether it is there",
                          self.node.name, stall)  # fmt: skip
-                self._command(writer, PROBE)
+                send(writer, PROBE)
                 return
             raise StallError(
                 f"nothing received for {stall:g} s, and no answer to a probe in {probe_wait:g} s"
@@ -494,12 +491,10 @@ class NodeSession:
                 self._last_human = self._last_dx
             self._spots_seen += 1
             return
-        prompt = is_prompt(line, self.node.callsign or self.callsign)
-        if prompt:
-            self._unanswered = max(0, self._unanswered - 1)
         backfill = self._backfill
         if backfill is None or not backfill.answering:
             return
+        prompt = is_prompt(line, self.node.callsign or self.callsign)
         row = None if prompt else history_row(line, received_at, self.node.name)
         if row is not None:
             if self._newest_row is None or row.spot_time > self._newest_row.spot_time:
@@ -517,10 +512,6 @@ class NodeSession:
             return None
         elapsed = asyncio.get_running_loop().time() - self._logged_in_at
         return self._spots_seen / elapsed if elapsed > 0 else None
-
-    def _command(self, writer: telnetlib3.TelnetWriter, text: str) -> None:
-        send(writer, text)
-        self._unanswered += 1
 
     def _detect(self, text: str) -> None:
         for marker, software in SOFTWARE:
