@@ -26,6 +26,11 @@ PLACEHOLDER_CALLS = frozenset({"N0CALL", "NOCALL", "MYCALL", "CALLSIGN", "YOURCA
 # digit, as every amateur callsign has.
 _CALL_RE = re.compile(r"(?=.*[A-Z])(?=.*[0-9])[A-Z0-9/]{3,15}(?:-[0-9]{1,2})?", re.ASCII)
 _HOST_PORT_RE = re.compile(r"^(?P<host>\[[0-9A-Fa-f:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})$")
+DEFAULT_LOOKUP_URLS = {
+    "QRZ.com": "https://www.qrz.com/db/{call}",
+    "HamQTH": "https://www.hamqth.com/{call}",
+}
+"""The callsign lookup sites the dashboard links every call to, unless set otherwise."""
 
 
 class SettingsError(ValueError):
@@ -77,6 +82,36 @@ def parse_nodes(value: Any) -> Any:
         host = match["host"].strip("[]")
         nodes.append({"name": f"{host}:{match['port']}", "host": host, "port": match["port"]})
     return nodes
+
+
+def parse_lookup_urls(value: str) -> dict[str, str]:
+    """Read `name=URL,name=URL` (`none`: no sites) into {name: URL template}.
+
+    Each template must be an http(s) URL holding `{call}` and no other `{...}` field;
+    `ValueError` names the first entry that is not.
+    """
+    text = value.strip()
+    if text.lower() == "none":
+        return {}
+    sites: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, equals, template = (piece.strip() for piece in item.partition("="))
+        if not equals or not name:
+            raise ValueError(f"expected name=URL, got {item!r}")
+        if not re.match(r"https?://[^/\s{}]+", template, re.IGNORECASE):
+            raise ValueError(f"{name}: {template!r} is not an http:// or https:// URL")
+        try:
+            filled = template.format(call="\0")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                f"{name}: {template!r} may hold only {{call}} between braces"
+            ) from None
+        if "\0" not in filled:
+            raise ValueError(f"{name}: {template!r} has no {{call}} for the callsign")
+        sites[name] = template
+    return sites
 
 
 def check_callsign(value: str | None) -> str | None:
@@ -159,6 +194,11 @@ class Settings(BaseSettings):
     end of its previous answer) before the API closes it."""
     api_key: SecretStr | None = None
     """When set, `/v1/*` wants this value in the `X-API-Key` header."""
+    lookup_urls: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_LOOKUP_URLS)
+    )
+    """Callsign lookup sites the dashboard links each call to: comma-separated `name=URL`
+    with `{call}` where the call goes (`none`: no links)."""
 
     @field_validator("nodes", mode="before")
     @classmethod
@@ -180,6 +220,13 @@ class Settings(BaseSettings):
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], or *)")
         return origins
+
+    @field_validator("lookup_urls", mode="before")
+    @classmethod
+    def _lookup_urls(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return parse_lookup_urls(value)
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -120,3 +120,47 @@ def test_several_bad_values_are_reported_together(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert "DXSPOTS_CALLSIGN" in str(caught.value) and "DXSPOTS_LOG_LEVEL" in str(caught.value)
+
+
+def test_lookup_urls_default_to_qrz_and_hamqth() -> None:
+    assert load_settings().lookup_urls == {
+        "QRZ.com": "https://www.qrz.com/db/{call}",
+        "HamQTH": "https://www.hamqth.com/{call}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" QRZ=https://qrz.example/db/{call} , Club=http://club.example/?q={call}&x=1 ",
+         {"QRZ": "https://qrz.example/db/{call}", "Club": "http://club.example/?q={call}&x=1"}),
+        ("none", {}),
+    ],
+)  # fmt: skip
+def test_lookup_urls_are_read_in_order(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: dict[str, str]
+) -> None:
+    monkeypatch.setenv("DXSPOTS_LOOKUP_URLS", value)
+    found = load_settings().lookup_urls
+    assert found == expected and list(found) == list(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("QRZ=https://qrz.example/db/", "'https://qrz.example/db/' has no {call}"),
+        ("QRZ=https://qrz.example/{{call}}", "has no {call}"),
+        ("QRZ=ftp://qrz.example/{call}", "is not an http:// or https:// URL"),
+        ("QRZ=javascript:alert('{call}')", "is not an http:// or https:// URL"),
+        ("QRZ=/db/{call}", "is not an http:// or https:// URL"),
+        ("QRZ=https://qrz.example/{call}/{page}", "may hold only {call}"),
+        ("https://qrz.example/{call}", "expected name=URL"),
+    ],
+)
+def test_bad_lookup_urls_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("DXSPOTS_LOOKUP_URLS", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "DXSPOTS_LOOKUP_URLS" in str(caught.value) and message in str(caught.value)
