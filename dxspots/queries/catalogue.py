@@ -278,11 +278,15 @@ def _paths(p: Filters, now: datetime, fetch: int) -> Built:
     return Statement(statement, values), {}, span.live
 
 
-_BANDS_TEXT = sql.SQL("coalesce(string_agg(DISTINCT band, ',' ORDER BY band), '') AS bands")
+_BANDS_TEXT = sql.SQL(
+    "coalesce((SELECT string_agg(b, ',' ORDER BY array_position(%(band_order)s::text[], b))"
+    " FROM unnest(array_agg(DISTINCT band)) AS b), '') AS bands"
+)
+"""The bands a group was spotted on, comma-separated, in frequency order (160m before 10m)."""
 
 
 def _top_dx(p: TopDxParams, now: datetime, fetch: int) -> Built:
-    values: dict[str, Any] = {"fetch": fetch}
+    values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER}
     span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_dx")
     parts = spot_conditions(p, span, values)
     if p.by == "call":
@@ -301,7 +305,7 @@ def _top_dx(p: TopDxParams, now: datetime, fetch: int) -> Built:
 
 
 def _top_spotters(p: TopSpottersParams, now: datetime, fetch: int) -> Built:
-    values: dict[str, Any] = {"fetch": fetch}
+    values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER}
     span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_spotters")
     statement = sql.SQL(
         "SELECT spotter_base AS spotter, max(spotter_entity) AS spotter_entity,"

@@ -94,6 +94,7 @@ class TopDxRow(TypedDict):
     spotters: int
     dx_calls: int
     bands: str
+    """The bands it was spotted on, comma-separated, in frequency order (`160m,40m,20m`)."""
     last_spot: datetime
 
 
@@ -107,6 +108,7 @@ class TopSpotterRow(TypedDict):
     spots: int
     dx_calls: int
     bands: str
+    """The bands it spotted on, comma-separated, in frequency order."""
     last_spot: datetime
 
 

@@ -398,3 +398,17 @@ def test_dxspots_api_takes_host_and_port_and_refuses_a_bad_one(
         # uvicorn shuts down, then re-raises SIGTERM so that the exit says why.
         assert process.wait(15) in (0, -15)
     assert "Application shutdown complete" in log.read_text()
+
+
+def test_top_lists_give_their_bands_in_band_order(api: ApiProcess) -> None:
+    from dxspots.bands import BAND_NAMES
+
+    for name in ("top_dx", "top_spotters"):
+        items = api.get(f"/v1/{name}?minutes=180&limit=100").json()["items"]
+        lists = [item["bands"].split(",") for item in items]
+        assert max(len(bands) for bands in lists) >= 4, lists  # text order would differ
+        for bands in lists:
+            assert bands == sorted(bands, key=list(BAND_NAMES).index), (name, bands)
+        table = list(csv.DictReader(io.StringIO(api.get(f"/v1/{name}.csv?minutes=180&limit=100")
+                                                .body.decode())))  # fmt: skip
+        assert [row["bands"].split(",") for row in table] == lists
