@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from psycopg import sql
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from dxspots.db.nodestatus import SILENT_AFTER_S
 from dxspots.queries import rows
 from dxspots.queries.filters import (
     BAND_ORDER,
@@ -39,6 +40,7 @@ from dxspots.queries.params import (
     read_params,
     shown,
 )
+from dxspots.settings import SIMULATED_NODE
 
 SPOT_COLUMNS = tuple(rows.SpotRow.__annotations__)
 _SPOT_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in SPOT_COLUMNS)
@@ -387,7 +389,10 @@ def _solar(p: SolarParams, now: datetime, fetch: int) -> Built:
 
 
 def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
-    values = {"hour": now - timedelta(hours=1), "day": now - timedelta(days=1)}
+    values = {
+        "hour": now - timedelta(hours=1), "day": now - timedelta(days=1),
+        "simulator": SIMULATED_NODE, "reported": now - timedelta(seconds=SILENT_AFTER_S),
+    }  # fmt: skip
     statement = sql.SQL(
         "SELECT (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
         "        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'spots'::regclass)"
@@ -399,9 +404,17 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
         " (SELECT count(*) FROM node_status) AS nodes,"
         " (SELECT count(*) FROM node_status WHERE logged_in"
         "         AND updated_at > now() - interval '1 minute') AS nodes_logged_in,"
-        " (SELECT count(*) FROM rejected_lines WHERE received_at >= %(day)s) AS rejected_last_day"
+        " (SELECT count(*) FROM rejected_lines WHERE received_at >= %(day)s) AS rejected_last_day,"
+        # The built-in simulated node, logged in and reported lately: the data are not real.
+        " EXISTS (SELECT FROM node_status WHERE node = %(simulator)s AND logged_in"
+        "         AND updated_at > %(reported)s) AS simulated,"
+        # The collector that reported last runs without a country file: no entities.
+        " coalesce((SELECT country_file IS NULL FROM collector_status"
+        "           ORDER BY updated_at DESC LIMIT 1), false) AS country_file_missing,"
+        " d.spots_without_entity_last_day"
         " FROM (SELECT count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
-        "       count(DISTINCT spotter_base) AS spotters_last_day"
+        "       count(DISTINCT spotter_base) AS spotters_last_day,"
+        "       count(*) FILTER (WHERE dx_entity IS NULL) AS spots_without_entity_last_day"
         "       FROM spots WHERE spot_time >= %(day)s) AS d"
     )
     return Statement(statement, values), {}, True
@@ -455,7 +468,10 @@ CATALOGUE: dict[str, Query] = {
                extras={"latest": (rows.SolarRow, False)}),
         _query("summary", SummaryParams, rows.SummaryRow, _summary,
                doc="Totals: stored spots (an estimate), exact counts of the last hour and "
-               "day, nodes logged in, lines rejected in the last day."),
+               "day, nodes logged in, lines rejected in the last day; whether the data come "
+               "from the built-in simulated node (`simulated`), whether the collector runs "
+               "without a country file (`country_file_missing`), and how many of the last "
+               "day's spots have no DXCC entity."),
     )
 }  # fmt: skip
 

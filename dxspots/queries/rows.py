@@ -207,6 +207,14 @@ class SummaryRow(TypedDict):
     nodes: int
     nodes_logged_in: int
     rejected_last_day: int
+    simulated: bool
+    """The built-in simulated node (`dxspots up` without a callsign) is logged in and reported
+    within the last minute: the spots are made up, not from a real cluster."""
+    country_file_missing: bool
+    """The collector that reported last has no country file, so new spots get no entity or
+    continent (false when no collector has reported)."""
+    spots_without_entity_last_day: int
+    """Spots of the last day with no DXCC entity (no country file then, or an unknown prefix)."""
 
 
 class SpotCountRow(TypedDict):

@@ -327,3 +327,49 @@ def test_the_hourly_counts_follow_new_spots_only(db_dsn: str) -> None:
             " FROM spots GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
     assert by_hour == expected
+
+
+def test_summary_says_simulated_country_file_and_spots_without_entity(
+    reader: psycopg.Connection[Any], spots_dsn: str
+) -> None:
+    def summary() -> dict[str, Any]:
+        (row,) = run(reader, "summary").items
+        return dict(row)
+
+    day = in_window(all_rows(spots_dsn), NOW - timedelta(days=1), NOW + timedelta(1))
+    first = summary()
+    assert first["spots_without_entity_last_day"] == sum(r["dx_entity"] is None for r in day) > 0
+    assert first["simulated"] is False and first["country_file_missing"] is False  # no rows yet
+
+    def node(name: str, logged_in: bool, age: timedelta) -> None:
+        with psycopg.connect(spots_dsn, autocommit=True) as admin:
+            admin.execute("DELETE FROM node_status")
+            admin.execute(
+                "INSERT INTO node_status (node, host, port, logged_in, updated_at)"
+                " VALUES (%s, '127.0.0.1', 7300, %s, %s)",
+                (name, logged_in, NOW - age),
+            )
+
+    node("simulator", True, timedelta(seconds=5))
+    assert summary()["simulated"] is True
+    node("simulator", True, timedelta(seconds=61))  # its collector stopped reporting
+    assert summary()["simulated"] is False
+    node("simulator", False, timedelta(seconds=5))
+    assert summary()["simulated"] is False
+    node("rbn", True, timedelta(seconds=5))
+    assert summary()["simulated"] is False
+
+    def collectors(*rows: tuple[str, str | None, timedelta]) -> None:
+        with psycopg.connect(spots_dsn, autocommit=True) as admin:
+            admin.execute("DELETE FROM collector_status")
+            for name, country_file, age in rows:
+                admin.execute(
+                    "INSERT INTO collector_status (collector, started_at, country_file,"
+                    " updated_at) VALUES (%s, %s, %s, %s)",
+                    (name, NOW - timedelta(hours=2), country_file, NOW - age),
+                )
+
+    collectors(("old", "VER20260101", timedelta(hours=1)), ("new", None, timedelta(seconds=3)))
+    assert summary()["country_file_missing"] is True
+    collectors(("old", None, timedelta(hours=1)), ("new", "VER20260101", timedelta(seconds=3)))
+    assert summary()["country_file_missing"] is False
