@@ -138,6 +138,35 @@ def test_filters_from_the_address_and_the_sidebar_change_what_is_shown(
     assert at.query_params["skimmer"] == "false"
 
 
+def click_in_navigation(at: AppTest, page: str) -> AppTest:
+    """Open another page as a click in the sidebar does: the browser sends no query string."""
+    at.query_params.clear()
+    return at.switch_page(page).run()
+
+
+def test_filters_are_kept_when_another_page_is_opened(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(reader, monkeypatch).run()
+    at.sidebar.multiselect(key="filter_band").set_value(["20m"]).run()
+    at.sidebar.multiselect(key="filter_spotter_continent").set_value(["EU"]).run()
+    click_in_navigation(at, "pages/propagation.py")  # a page without the band filter
+    no_errors(at)
+    assert at.sidebar.multiselect(key="filter_spotter_continent").value == ["EU"]
+    assert at.query_params == {"spotter_continent": "EU"}  # what this page's view is
+    click_in_navigation(at, "pages/dx.py")
+    no_errors(at)
+    assert at.sidebar.multiselect(key="filter_band").value == ["20m"]
+    assert at.query_params == {"band": "20m", "spotter_continent": "EU"}  # bookmarkable
+    assert set(table(at)["bands"]) == {"20m"}
+    at.sidebar.multiselect(key="filter_band").set_value([]).run()
+    click_in_navigation(at, "pages/live.py")
+    no_errors(at)
+    assert at.sidebar.multiselect(key="filter_band").value == []
+    assert at.query_params == {"spotter_continent": "EU"}
+    assert set(table(at)["spotter_continent"]) == {"EU"}
+
+
 def test_address_filters_are_read_as_the_api_reads_them(
     reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
