@@ -49,7 +49,7 @@ def _from_address() -> tuple[dict[str, Any], set[str]]:
             raw[key] = st.query_params[key]
     present = {key for key, value in raw.items() if value}
     good: dict[str, Any] = {}
-    for key in present:
+    for key in (key for key in raw if key in present):  # in a fixed order
         try:
             read = getattr(read_params(SpotFilters, {key: raw[key]}), key)
         except ParameterError as error:
