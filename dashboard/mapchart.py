@@ -1,0 +1,158 @@
+"""The world map of spot paths: data in, Vega-Lite chart out (no queries, no network).
+
+Every layer is inline in the chart: the land outline shipped in `dashboard/world/` (Natural
+Earth 1:110m, see its README), the night side and the day/night line from
+`dashboard/terminator.py`, and one great-circle line per path (Vega-Lite draws a GeoJSON line
+on the sphere, so it bends as a beam heading does and is cut at the map's edge). Nothing is
+fetched by the browser either: no tiles, no data URL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from dashboard.terminator import night, subsolar_point, terminator
+from dxspots.bands import band_order
+
+WORLD = Path(__file__).resolve().parent / "world" / "land-110m.json"
+
+# One colour per band, the same on every render whatever bands the window holds (ColorBrewer
+# "Paired" over 160m-10m, then 6m/4m/2m; anything higher is grey).
+BAND_COLOURS = {
+    "160m": "#6a3d9a", "80m": "#1f78b4", "60m": "#a6cee3", "40m": "#33a02c",
+    "30m": "#b2df8a", "20m": "#e31a1c", "17m": "#fb9a99", "15m": "#ff7f00",
+    "12m": "#fdbf6f", "10m": "#cab2d6", "6m": "#b15928", "4m": "#8c6d31", "2m": "#17becf",
+}  # fmt: skip
+OTHER_BAND_COLOUR = "#7f7f7f"
+
+OCEAN = "#eef3f7"
+LAND = "#d8d3c4"
+COAST = "#a39b85"
+NIGHT = "#1a2340"
+TERMINATOR = "#6e6e6e"
+HEIGHT = 480
+PATH_COLUMNS = ["band", "spotter_lat", "spotter_lon", "dx_lat", "dx_lon", "spots", "dx_calls",
+                "dx_call", "spotter"]  # fmt: skip
+
+
+@cache
+def land() -> dict[str, Any]:
+    """The land outline (TopoJSON, object `land`), read once per process."""
+    outline: dict[str, Any] = json.loads(WORLD.read_text(encoding="utf-8"))
+    return outline
+
+
+def _finite(*values: object) -> bool:
+    return all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
+def path_features(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """One GeoJSON line per row, spotter to DX, with what the tooltip shows as properties.
+
+    Rows whose ends are not real coordinates (missing, NaN, off the globe) are left out: the
+    caller counts them (`len(table) - len(features)`) and says so.
+    """
+    features = []
+    for row in table.itertuples(index=False):
+        ends = (row.spotter_lon, row.spotter_lat, row.dx_lon, row.dx_lat)
+        if not _finite(*ends):
+            continue
+        s_lon, s_lat, d_lon, d_lat = (float(v) for v in ends)
+        if max(abs(s_lat), abs(d_lat)) > 90 or max(abs(s_lon), abs(d_lon)) > 180:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [round(s_lon, 2), round(s_lat, 2)],
+                        [round(d_lon, 2), round(d_lat, 2)],
+                    ],
+                },
+                "properties": {
+                    "band": str(row.band),
+                    "spots": int(row.spots),
+                    "dx_calls": int(row.dx_calls),
+                    "dx_call": str(row.dx_call),
+                    "spotter": str(row.spotter),
+                },
+            }
+        )
+    return features
+
+
+def _band_scale(bands: list[str]) -> alt.Scale:
+    domain = sorted(set(bands), key=band_order)
+    return alt.Scale(domain=domain, range=[BAND_COLOURS.get(b, OTHER_BAND_COLOUR) for b in domain])
+
+
+def _shape(geometry: dict[str, Any], kind: str) -> alt.InlineData:
+    feature = {"type": "Feature", "geometry": geometry, "properties": {"layer": kind}}
+    return alt.InlineData(values=[feature])
+
+
+def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
+    """The world, night shaded as at `when`, and the paths of `table` coloured by band.
+
+    `table` has the `map_paths` query's columns (PATH_COLUMNS). Raises `ValueError` for a
+    naive `when`.
+    """
+    features = path_features(table)
+    sun_lon, sun_lat = subsolar_point(when)
+    layers: list[alt.Chart] = [
+        alt.Chart(alt.sphere()).mark_geoshape(fill=OCEAN, stroke=COAST, strokeWidth=0.5),
+        alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(
+            filled=False, stroke="#c9d3dc", strokeWidth=0.4
+        ),
+        alt.Chart(
+            alt.InlineData(
+                values=land(), format=alt.TopoDataFormat(type="topojson", feature="land")
+            )
+        ).mark_geoshape(fill=LAND, stroke=COAST, strokeWidth=0.5),
+        alt.Chart(_shape({"type": "Polygon", "coordinates": [night(when)]}, "night"))
+        .mark_geoshape(fill=NIGHT, fillOpacity=0.22, stroke=None)
+        .encode(tooltip=alt.value(None)),
+        alt.Chart(_shape({"type": "LineString", "coordinates": terminator(when)}, "terminator"))
+        .mark_geoshape(filled=False, stroke=TERMINATOR, strokeWidth=1.5)
+        .encode(tooltip=alt.value(f"Day/night line at {when:%H:%M} UTC")),
+        alt.Chart(alt.InlineData(values=[{"lon": round(sun_lon, 2), "lat": round(sun_lat, 2)}]))
+        .mark_point(shape="circle", size=90, filled=True, color="#f2b705", stroke="#8a6d00")
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            tooltip=alt.value(f"Sun overhead at {when:%H:%M} UTC"),
+        ),
+    ]
+    if features:
+        layers.append(
+            alt.Chart(alt.InlineData(values=features))
+            .mark_geoshape(filled=False, strokeWidth=1.2, strokeOpacity=0.7)
+            .encode(
+                stroke=alt.Color(
+                    "properties.band:N",
+                    scale=_band_scale([f["properties"]["band"] for f in features]),
+                    legend=alt.Legend(title="Band", orient="bottom", direction="horizontal"),
+                ),
+                tooltip=[
+                    alt.Tooltip("properties.band:N", title="Band"),
+                    alt.Tooltip("properties.spots:Q", title="Spots"),
+                    alt.Tooltip("properties.dx_calls:Q", title="DX calls"),
+                    alt.Tooltip("properties.dx_call:N", title="DX (one of them)"),
+                    alt.Tooltip("properties.spotter:N", title="Spotter (one of them)"),
+                ],
+            )
+        )
+    return alt.LayerChart(
+        layer=layers, projection=alt.Projection(type="equirectangular"), height=HEIGHT
+    )
