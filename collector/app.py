@@ -36,6 +36,7 @@ from dxspots.db.nodestatus import (
     write_node_status,
 )
 from dxspots.enrich import Enricher
+from dxspots.runtime import NO_VERSION
 from dxspots.settings import NodeConfig
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ RATE_WINDOW_S = 60.0
 """Lines per minute are counted over about this long."""
 HEALTH_SECONDS = 1.0
 """How often the health verdict is checked for systemd's STATUS= and the log."""
+COUNTRY_FILE_SECONDS = 60.0
+"""How often the country file's modification time is looked at (a new one is loaded)."""
 
 
 class CollectorConfigError(ValueError):
@@ -71,6 +74,10 @@ class Collector:
     loss_window: float = LOSS_WINDOW_S
     """Seconds after lines were lost during which health is 503 (tests shorten it)."""
     status_seconds: float = STATUS_SECONDS
+    country_file_check: Callable[[], Enricher | None] | None = None
+    """Called every `country_file_seconds`: a new enricher when the country file changed
+    (`dxspots.runtime.CountryFileWatch.check`); None: the file is loaded once."""
+    country_file_seconds: float = COUNTRY_FILE_SECONDS
     pipeline: Pipeline = field(init=False)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -143,6 +150,7 @@ class Collector:
         summary = asyncio.create_task(self._summaries())
         watchdog = asyncio.create_task(self.notifier.watchdog())
         status = asyncio.create_task(self._status_writes())
+        country = asyncio.create_task(self._country_file_checks())
         self.notifier.send("READY=1")
         verdicts = asyncio.create_task(self._health_watch())
         if on_ready is not None:
@@ -151,7 +159,7 @@ class Collector:
         await self._stop.wait()
         log.info("stopping: storing what is queued")
         self.notifier.send("STOPPING=1")
-        helpers = [*tasks, summary, watchdog, status, verdicts]
+        helpers = [*tasks, summary, watchdog, status, verdicts, country]
         for task in helpers:
             task.cancel()
         await asyncio.wait(helpers, timeout=10)  # a stuck session must not stop the shutdown
@@ -180,10 +188,12 @@ class Collector:
         """This collector's own state: spool, queue, totals."""
         pipeline = self.pipeline
         stats = pipeline.stats
+        country_file = pipeline.enricher.country_file
         return CollectorStatusRow(
             self.name, self.started_at, self.spool.size, pipeline.queue.qsize(),
             stats.lines, stats.lost_lines, self.spool.cap_bytes,
             pipeline.storage() == "spool full", pipeline.losses.last_at,
+            None if country_file is None else country_file.version or NO_VERSION,
         )  # fmt: skip
 
     def status_rows(self) -> list[NodeStatusRow]:
@@ -249,6 +259,16 @@ class Collector:
         except psycopg.Error as error:
             log.warning("the newest stored spots could not be read (%s): back-fill asks "
                         "for the nodes' usual history", error)  # fmt: skip
+
+    async def _country_file_checks(self) -> None:
+        """Enrich with a new country file from the next batch on, once it is on disk."""
+        if self.country_file_check is None:
+            return
+        while True:
+            await asyncio.sleep(self.country_file_seconds)
+            enricher = await asyncio.to_thread(self.country_file_check)
+            if enricher is not None:
+                self.enricher = self.pipeline.enricher = enricher
 
     async def _status_writes(self) -> None:
         while True:

@@ -40,7 +40,10 @@ from dxspots.settings import (
 )
 
 if TYPE_CHECKING:
+    import psycopg
+
     from dxspots.spot import Record
+    from dxspots.supervise import Port
 
 log = logging.getLogger("dxspots")
 
@@ -106,7 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     cty = sub.add_parser("cty", help="country files").add_subparsers(
         dest="cty_command", required=True, metavar="ACTION"
     )
-    cty.add_parser("update", help="download the current cty.dat and cty.csv")
+    cty.add_parser("update", help="download the current cty.dat and cty.csv, then re-enrich")
+    p = cty.add_parser("reenrich", help="give stored spots without an entity their entities")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="start again from the oldest spot, not where an interrupted run stopped",
+    )
 
     p = sub.add_parser("collect", help="connect to the configured nodes and store their spots")
     p.add_argument(
@@ -292,7 +301,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cty(args: argparse.Namespace, settings: Settings) -> int:
-    """Download the country files into the data directory."""
+    """Download the country files, then re-enrich; or re-enrich alone."""
+    if args.cty_command == "update":
+        fetch_country_file(settings)
+    with writer_dsn(settings) as dsn, connect(dsn) as conn:
+        migrate_or_fail(conn)
+        reenrich(conn, settings, restart=getattr(args, "restart", False))
+    return 0
+
+
+def fetch_country_file(settings: Settings) -> None:
+    """Download cty.dat and cty.csv into the data directory; `CommandError` on failure."""
     from dxspots.cty import CtyError
     from dxspots.ctyupdate import update_country_files
 
@@ -300,8 +319,61 @@ def cmd_cty(args: argparse.Namespace, settings: Settings) -> int:
         result = update_country_files(settings.data_dir, settings.cty_url)
     except CtyError as error:
         raise CommandError(f"country file update failed, previous files kept: {error}") from None
-    print(result)
-    return 0
+    print(
+        f"country file {result.version or 'of unknown version'}: {result.entities} entities, "
+        f"in {', '.join(str(path) for path in result.written)}",
+        flush=True,
+    )
+
+
+def reenrich(
+    conn: psycopg.Connection[tuple[object, ...]], settings: Settings, *, restart: bool = False
+) -> int:
+    """Re-enrich the stored spots that lack an entity, printing progress; return how many
+    were given one. Says so and returns 0 when there is no country file."""
+    import time
+
+    from dxspots.db.reenrich import ReenrichProgress, reenrich_spots
+    from dxspots.runtime import load_country_file
+
+    enricher, state = load_country_file(settings)
+    if state.identity is None:
+        print("no country file to re-enrich with: run `dxspots cty update`", flush=True)
+        return 0
+    shown = [time.monotonic()]
+
+    def report(progress: ReenrichProgress) -> None:
+        if time.monotonic() - shown[0] >= REENRICH_PROGRESS_S:
+            shown[0] = time.monotonic()
+            reached = f"{progress.reached:%Y-%m-%d %H:%MZ}" if progress.reached else "-"
+            print(
+                f"  re-enrich: {progress.examined:,} spots looked at, "
+                f"{progress.enriched:,} given an entity (up to {reached})",
+                flush=True,
+            )
+
+    print(f"re-enriching stored spots without an entity (country file {state.label})…", flush=True)
+    done = reenrich_spots(conn, enricher, state.identity, restart=restart, report=report)
+    resumed = " (continued from an interrupted run)" if done.resumed else ""
+    print(
+        f"re-enriched {done.enriched:,} of {done.examined:,} spots without an entity{resumed}",
+        flush=True,
+    )
+    return done.enriched
+
+
+REENRICH_PROGRESS_S = 2.0
+"""At most one progress line this often while re-enriching."""
+
+
+def migrate_or_fail(conn: psycopg.Connection[tuple[object, ...]]) -> list[object]:
+    """Bring the schema up to date; a failed migration is a `CommandError`."""
+    from dxspots.db.migrate import MigrationError, migrate
+
+    try:
+        return list(migrate(conn))
+    except MigrationError as error:
+        raise CommandError(str(error)) from None
 
 
 SIMULATED_CALL = "DX1SIM"
@@ -310,29 +382,79 @@ DEFAULT_NODES = '[{"name": "rbn", "host": "telnet.reversebeacon.net", "port": 70
 """Live nodes `dxspots up` connects to when a callsign is set but no nodes are."""
 
 
+def up_ports(settings: Settings) -> list[Port]:
+    """The ports `dxspots up` listens on, each with the setting that moves it."""
+    from dxspots.supervise import Port
+
+    return [
+        Port("DXSPOTS_API_PORT", settings.api_host, settings.api_port),
+        Port("DXSPOTS_DASHBOARD_PORT", settings.dashboard_host, settings.dashboard_port),
+        Port("DXSPOTS_METRICS_PORT", settings.metrics_host, settings.metrics_port),
+    ]
+
+
+def say(text: str) -> None:
+    """Print a line of `up`'s own; a reader that went away (`| tee`, killed by the same
+    Ctrl-C) must not stop `up` before it has stopped its children."""
+    with contextlib.suppress(BrokenPipeError):
+        print(text, flush=True)
+
+
+def first_country_file(settings: Settings) -> None:
+    """On a first run with no country file, fetch one, saying so; offline, say what to run."""
+    from dxspots.cty import find_country_file
+
+    if find_country_file(settings.cty_path, settings.data_dir) is not None:
+        return
+    say(f"no country file: fetching cty.dat from {settings.cty_url}…")
+    try:
+        fetch_country_file(settings)
+    except CommandError as error:
+        say(
+            f"  {error}\n  DXCC entities and continents stay empty until you run "
+            "`dxspots cty update` (the dashboard says so on every page)."
+        )
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the database, migrations, collector, API and dashboard until Ctrl-C."""
+    from dxspots.supervise import SuperviseError, check_ports, single_instance
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+    simulated = args.simulate or settings.callsign is None
+    try:
+        with single_instance(settings.data_dir):
+            check_ports(up_ports(settings))  # before anything starts, and before the banner
+            return _up(settings, simulated, stop)
+    except SuperviseError as error:
+        raise CommandError(str(error)) from None
+
+
+def _up(settings: Settings, simulated: bool, stop: threading.Event) -> int:
+    """`cmd_up` once the ports and the data directory are known to be free."""
     import json
 
     from dxspots.db.forget import forget_node
     from dxspots.db.localserver import free_port
-    from dxspots.db.migrate import MigrationError, migrate
+    from dxspots.db.reenrich import pending
+    from dxspots.runtime import load_country_file
     from dxspots.supervise import Service, run_services
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    simulated = args.simulate or settings.callsign is None
     with writer_dsn(settings) as dsn:
         with connect(dsn) as conn:
-            try:
-                applied = migrate(conn)
-            except MigrationError as error:
-                raise CommandError(str(error)) from None
+            applied = migrate_or_fail(conn)
             configured = {n.name for n in settings.nodes}
             forgotten = 0
             if not simulated and SIMULATED_NODE not in configured:  # a real node of that name
                 forgotten = forget_node(conn, SIMULATED_NODE)["spots"]
+            # A new user's spots get their entities: the file first, then the spots stored
+            # without one (a run for this file that has not finished, or none yet).
+            first_country_file(settings)
+            state = load_country_file(settings)[1]
+            if state.identity is not None and pending(conn, state.identity):
+                reenrich(conn, settings)
         where = "the configured server" if settings.database_url else (
             f"a local server in {settings.data_dir / 'postgres'}"
         )  # fmt: skip
@@ -365,22 +487,25 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             banner = f"LIVE: logging in as {settings.callsign} to {nodes}"
             if forgotten:
                 banner += f"\n  (removed {forgotten} spots of the simulated node from earlier runs)"
+        if state.label is None:
+            banner += (
+                "\n  NO COUNTRY FILE: entities and continents stay empty; run `dxspots cty update`"
+            )
         # Where the password is, never the password: this is printed at every start.
         password = "as set in DXSPOTS_DATABASE_URL" if settings.database_url else (
             f"password in {local_password_file(settings).resolve()}"
         )  # fmt: skip
-        print(
+        say(
             f"dxspots up: database on {where}, {len(applied)} migration(s) applied\n"
             f"  {banner}\n"
             f"  dashboard  {dashboard}\n  API        {api}  ({api}/openapi.json)\n"
             f"  database   {Redactor(dsn_secrets(dsn))(dsn)}  ({password})\n"
-            "Press Ctrl-C to stop everything.",
-            flush=True,
+            "Press Ctrl-C to stop everything."
         )
         ended = run_services(services, stop)
     if ended:
         raise CommandError(f"{ended}; everything was stopped (its messages are above)")
-    print("dxspots up: stopped", flush=True)
+    say("dxspots up: stopped")
     return 0
 
 
@@ -403,7 +528,9 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             "node at %s, not a real cluster. Set DXSPOTS_CALLSIGN (and DXSPOTS_NODES) for live "
             "spots.", args.simulated_node,
         )  # fmt: skip
-    enricher = load_enricher(settings)
+    from dxspots.runtime import CountryFileWatch, load_country_file
+
+    enricher, country_file = load_country_file(settings)
 
     def migrated(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
         # Every (re)connection checks the schema: a database that was down at start may be
@@ -433,6 +560,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
                 Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
                          int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
                 metrics_address=(settings.metrics_host, settings.metrics_port),
+                country_file_check=CountryFileWatch(settings, country_file).check,
             )  # fmt: skip
             asyncio.run(collector.run())
         except CollectorConfigError as error:  # in the settings, or found on starting

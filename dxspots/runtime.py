@@ -6,10 +6,12 @@ Nothing here runs at import time; each function takes the settings it needs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,8 +30,40 @@ class CommandError(RuntimeError):
     """A command failed in a way the user can fix; the message says how."""
 
 
-def load_enricher(settings: Settings) -> Enricher:
-    """Load the country file the settings point at; warn once when there is none."""
+NO_VERSION = "unknown version"
+"""What `collector_status.country_file` says of a country file without a VER line."""
+
+
+@dataclass(frozen=True, slots=True)
+class CountryFileState:
+    """Which country file was loaded: its path and what stamped it on disk, or none."""
+
+    path: Path | None
+    stamp: tuple[int, ...] | None
+    """cty.dat's (and cty.csv's) modification time and size: a change means a new file."""
+    label: str | None
+    """The file's version, `NO_VERSION` when it has none; None without a file."""
+    identity: str | None
+    """The label and a hash of the content: what re-enrichment keys its progress by."""
+
+
+def _stamp(path: Path | None) -> tuple[int, ...] | None:
+    if path is None:
+        return None
+    stamp: tuple[int, ...] = ()
+    for each in (path, path.with_name("cty.csv")):
+        with suppress(OSError):
+            info = each.stat()
+            stamp += (info.st_mtime_ns, info.st_size)
+    return stamp or None
+
+
+def load_country_file(settings: Settings) -> tuple[Enricher, CountryFileState]:
+    """Load the country file the settings point at; warn once when there is none.
+
+    Returns the enricher and what was loaded. Raises `CommandError` naming
+    DXSPOTS_CTY_PATH when it points at no file, or the file when it cannot be read.
+    """
     from dxspots.cty import CountryFile, CtyError, find_country_file
     from dxspots.enrich import Enricher
 
@@ -41,14 +75,57 @@ def load_enricher(settings: Settings) -> Enricher:
             "no country file: DXCC entity fields stay empty. Run `dxspots cty update` "
             "or set DXSPOTS_CTY_PATH to a cty.dat"
         )
-        return Enricher(None)
+        return Enricher(None), CountryFileState(None, None, None, None)
+    stamp = _stamp(path)
     csv_path = path.with_name("cty.csv")
     try:
+        content = path.read_bytes() + (csv_path.read_bytes() if csv_path.is_file() else b"")
         country_file = CountryFile.load(path, csv_path if csv_path.is_file() else None)
-    except CtyError as error:
+    except (CtyError, OSError) as error:
         raise CommandError(f"country file {path}: {error}") from None
-    log.info("country file %s (version %s)", path, country_file.version or "unknown")
-    return Enricher(country_file)
+    label = country_file.version or NO_VERSION
+    identity = f"{label} sha256:{hashlib.sha256(content).hexdigest()[:16]}"
+    log.info("country file %s (version %s)", path, label)
+    return Enricher(country_file), CountryFileState(path, stamp, label, identity)
+
+
+def load_enricher(settings: Settings) -> Enricher:
+    """Load the country file the settings point at (`load_country_file`)."""
+    return load_country_file(settings)[0]
+
+
+class CountryFileWatch:
+    """Notice a new country file (`dxspots cty update` replaced it) without a restart."""
+
+    def __init__(self, settings: Settings, loaded: CountryFileState) -> None:
+        self._settings = settings
+        self.loaded = loaded
+
+    def check(self) -> Enricher | None:
+        """A new enricher when the file changed on disk since it was loaded, else None.
+
+        Reads only the files' modification times and sizes unless they changed. A file
+        that vanished or cannot be read is logged and the one loaded is kept.
+        """
+        from dxspots.cty import find_country_file
+
+        settings = self._settings
+        path = find_country_file(settings.cty_path, settings.data_dir)
+        stamp = _stamp(path)
+        if stamp is None or (path, stamp) == (self.loaded.path, self.loaded.stamp):
+            return None
+        try:
+            enricher, state = load_country_file(settings)
+        except CommandError as error:
+            log.warning("%s; the country file loaded before is kept", error)
+            self.loaded = CountryFileState(path, stamp, self.loaded.label, self.loaded.identity)
+            return None
+        if state.identity == self.loaded.identity:  # touched, not changed
+            self.loaded = state
+            return None
+        log.info("new country file %s (version %s): enriching with it", state.path, state.label)
+        self.loaded = state
+        return enricher
 
 
 def local_server_dir(settings: Settings) -> Path:

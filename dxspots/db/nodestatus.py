@@ -53,6 +53,9 @@ class CollectorStatusRow:
     """The spool cannot take the next batch: while the database is away, lines are lost."""
     lost_at: datetime | None = None
     """When lines were last lost."""
+    country_file: str | None = None
+    """The country file's version ('unknown version' when it carries none); None: the
+    collector has no country file, so entities and continents stay empty."""
 
 
 _UPSERT = (
@@ -71,13 +74,13 @@ _UPSERT = (
 )
 _UPSERT_COLLECTOR = (
     "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines, lines,"
-    " lost_lines, spool_cap_bytes, spool_full, lost_at, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+    " lost_lines, spool_cap_bytes, spool_full, lost_at, country_file, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
     " ON CONFLICT (collector) DO UPDATE SET started_at = excluded.started_at,"
     " spool_bytes = excluded.spool_bytes, queue_lines = excluded.queue_lines,"
     " lines = excluded.lines, lost_lines = excluded.lost_lines,"
     " spool_cap_bytes = excluded.spool_cap_bytes, spool_full = excluded.spool_full,"
-    " lost_at = excluded.lost_at, updated_at = now()"
+    " lost_at = excluded.lost_at, country_file = excluded.country_file, updated_at = now()"
 )
 
 
@@ -93,7 +96,7 @@ def write_node_status(
             cur.execute(
                 _UPSERT_COLLECTOR,
                 (c.collector, c.started_at, c.spool_bytes, c.queue_lines, c.lines, c.lost_lines,
-                 c.spool_cap_bytes, c.spool_full, c.lost_at),
+                 c.spool_cap_bytes, c.spool_full, c.lost_at, c.country_file),
             )  # fmt: skip
         cur.executemany(
             _UPSERT,
