@@ -1,18 +1,39 @@
-"""The Altair charts and the table settings the pages share. Data in, chart out: no queries."""
+"""The Altair charts and the table settings the pages share. Data in, chart out: no queries.
+
+One way to write a time on every page: `YYYY-MM-DD HH:mm` in tables, `%H:%M` on a chart's
+axis that spans a day or less and `%d %b %H:%M` beyond, always UTC (the axes are UTC scales,
+so a browser in another time zone shows the same labels). Counts are whole numbers on every
+axis. Tables name their columns in words and leave missing values empty.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard.calllinks import HISTORY_TEXT, history_url, lookup_url
 from dxspots.bands import BAND_NAMES
 
 BAND_ORDER = list(BAND_NAMES)
-UTC_AXIS = alt.Axis(format="%H:%M", title="UTC")
+TABLE_TIME = "YYYY-MM-DD HH:mm"
+"""Times in tables (UTC)."""
+COUNT_AXIS: dict[str, Any] = {"format": "d", "tickMinStep": 1}
+"""A count's axis: whole numbers only."""
+TICK_STEPS_MIN = (5, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
+MAX_TICKS = 8
 
-SPOT_COLUMNS = {
-    "spot_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm"),
+
+def time_column(label: str) -> Any:
+    return st.column_config.DatetimeColumn(label, format=TABLE_TIME)
+
+
+COLUMNS: dict[str, Any] = {
+    "spot_time": time_column("Time (UTC)"),
     "freq_khz": st.column_config.NumberColumn("kHz", format="%.1f"),
     "dx_call": st.column_config.TextColumn("DX"),
     "band": st.column_config.TextColumn("Band"),
@@ -24,9 +45,78 @@ SPOT_COLUMNS = {
     "dx_entity": st.column_config.TextColumn("DX entity"),
     "dx_continent": st.column_config.TextColumn("DX cont."),
     "spotter_continent": st.column_config.TextColumn("Heard in"),
+    "spotter_entity": st.column_config.TextColumn("Spotter's entity"),
     "comment": st.column_config.TextColumn("Comment"),
     "node": st.column_config.TextColumn("Node"),
+    "spots": st.column_config.NumberColumn("Spots", format="%d"),
+    "spotters": st.column_config.NumberColumn("Spotters", format="%d"),
+    "dx_calls": st.column_config.NumberColumn("DX calls", format="%d"),
+    "bands": st.column_config.TextColumn("Bands"),
+    "first_spot": time_column("First spot (UTC)"),
+    "last_spot": time_column("Last spot (UTC)"),
 }
+"""Every column a table of spots or calls may show, in words (pages add their own)."""
+SPOT_COLUMNS = {
+    key: COLUMNS[key]
+    for key in ("spot_time", "freq_khz", "dx_call", "band", "mode", "spotter", "is_skimmer",
+                "snr_db", "wpm", "dx_entity", "dx_continent", "spotter_continent", "comment",
+                "node")
+}  # fmt: skip
+"""The latest-spots table's columns, in order."""
+
+
+def call_links(
+    table: pd.DataFrame, lookups: Mapping[str, str], calls: Iterable[str] = ("dx_call", "spotter")
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Make each call in `table` a link to its history on the DX page, with a link to each
+    lookup site (`DXSPOTS_LOOKUP_URLS`: name -> URL template) after it.
+
+    Returns the table to show, its column settings (`COLUMNS` with the links) and the column
+    order; the `calls` columns not in `table` are skipped. A call is outside text: it is
+    URL-quoted in every link and shown as it is stored.
+    """
+    shown = table.copy()
+    config = dict(COLUMNS)
+    order: list[str] = []
+    for column in table.columns:
+        order.append(column)
+        if column not in calls:
+            continue
+        values = table[column]
+        label = COLUMNS[column]["label"] if column in COLUMNS else column
+        shown[column] = [history_url(call) if _present(call) else None for call in values]
+        config[column] = st.column_config.LinkColumn(label, display_text=HISTORY_TEXT)
+        for name, template in lookups.items():
+            key = f"{column} on {name}"
+            shown[key] = [lookup_url(template, call) if _present(call) else None for call in values]
+            text = name.replace("(", "[").replace(")", "]")  # brackets would make it a pattern
+            config[key] = st.column_config.LinkColumn(
+                name, display_text=text, width="small",
+                help=f"Look up the {label} call on {name}",
+            )  # fmt: skip
+            order.append(key)
+    return shown, config, order
+
+
+def _present(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def table(
+    frame: pd.DataFrame, columns: list[str], lookups: Mapping[str, str],
+    config: Mapping[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Show `columns` of `frame`: calls as links, columns named in words, gaps empty."""
+    shown, settings, order = call_links(frame[columns], lookups)
+    st.dataframe(
+        shown, column_order=order, column_config={**settings, **(config or {})},
+        hide_index=True, width="stretch", placeholder="",
+    )  # fmt: skip
+
+
+def spots_table(frame: pd.DataFrame, lookups: Mapping[str, str]) -> None:
+    """The latest spots, with typed columns."""
+    table(frame, [column for column in SPOT_COLUMNS if column in frame.columns], lookups)
 
 
 def draw(chart: alt.Chart | alt.FacetChart) -> None:
@@ -38,87 +128,135 @@ def draw(chart: alt.Chart | alt.FacetChart) -> None:
         st.altair_chart(chart, width="stretch")
 
 
-def spots_table(table: pd.DataFrame) -> None:
-    """The latest spots, with typed columns."""
-    shown = [column for column in SPOT_COLUMNS if column in table.columns]
-    st.dataframe(table[shown], column_config=SPOT_COLUMNS, hide_index=True, width="stretch")
+def _moment(when: datetime) -> alt.DateTime:
+    return alt.DateTime(
+        year=when.year, month=when.month, date=when.day, hours=when.hour,
+        minutes=when.minute, seconds=when.second, utc=True,
+    )  # fmt: skip
 
 
-def activity_chart(table: pd.DataFrame, stack: str) -> alt.Chart:
-    """Spots per bucket, stacked by band (frequency order) or by mode."""
-    order = BAND_ORDER if stack == "band" else sorted(table[stack].dropna().unique())
+def time_axis(since: datetime, until: datetime, title: str = "UTC") -> alt.Axis:
+    """An axis over `since`..`until` with at most MAX_TICKS labels, none repeated: a tick
+    every 15 min for an hour, every hour for six, ...; `%H:%M` for a day or less."""
+    minutes = (until - since).total_seconds() / 60
+    step = next((s for s in TICK_STEPS_MIN if minutes / s <= MAX_TICKS), TICK_STEPS_MIN[-1])
+    first = since.replace(second=0, microsecond=0)
+    first -= timedelta(minutes=(first.hour * 60 + first.minute) % step)
+    ticks = [first + timedelta(minutes=step * i) for i in range(int(minutes // step) + 2)]
+    return alt.Axis(
+        values=[_moment(t) for t in ticks if since <= t <= until],
+        format="%H:%M" if minutes <= 1440 else "%d %b %H:%M",
+        title=title, labelOverlap=True, grid=True,
+    )  # fmt: skip
+
+
+def time_scale(since: datetime, until: datetime) -> alt.Scale:
+    """A UTC time scale over exactly `since`..`until`."""
+    return alt.Scale(type="utc", domain=[_moment(since), _moment(until)])
+
+
+def activity_chart(
+    frame: pd.DataFrame, stack: str, *, since: datetime, until: datetime, bucket_min: int
+) -> alt.Chart:
+    """Spots per bucket over the window, stacked by band (frequency order) or by mode; each
+    bar fills its bucket (less a sliver between bars)."""
+    order = BAND_ORDER if stack == "band" else sorted(frame[stack].dropna().unique())
+    data = frame.assign(
+        end=frame["bucket"] + timedelta(minutes=bucket_min * 0.92),
+        time=frame["bucket"].dt.strftime("%H:%M"),
+    )
     chart: alt.Chart = (
-        alt.Chart(table)
-        .mark_bar()
+        alt.Chart(data)
+        .mark_bar(clip=True)
         .encode(
-            x=alt.X("bucket:T", axis=UTC_AXIS),
-            y=alt.Y("sum(spots):Q", title="spots"),
+            x=alt.X("bucket:T", scale=time_scale(since, until), axis=time_axis(since, until)),
+            x2="end:T",
+            y=alt.Y("sum(spots):Q", title="spots", axis=alt.Axis(**COUNT_AXIS)),
             color=alt.Color(f"{stack}:N", sort=order, title=stack),
-            tooltip=[alt.Tooltip("bucket:T", format="%H:%M UTC"), f"{stack}:N", "sum(spots):Q"],
+            tooltip=[
+                alt.Tooltip("time:N", title="UTC"),
+                f"{stack}:N",
+                alt.Tooltip("sum(spots):Q", title="spots"),
+            ],
         )
         .properties(height=320)
     )
     return chart
 
 
-def heatmap(table: pd.DataFrame, x: str, y: str, value: str, *, y_sort: list[str]) -> alt.Chart:
-    """A rect heatmap of `value` over `x` and `y`."""
+def heatmap(
+    frame: pd.DataFrame, x: str, y: str, value: str, *, y_sort: list[str], titles: dict[str, str]
+) -> alt.Chart:
+    """A rect heatmap of `value` over `x` and `y`, each named by `titles`."""
     chart: alt.Chart = (
-        alt.Chart(table)
+        alt.Chart(frame)
         .mark_rect()
         .encode(
             x=alt.X(
                 f"{x}:O",
-                title=x.replace("_", " ") + (" (UTC)" if x == "hour" else ""),
+                title=titles[x],
                 scale=alt.Scale(domain=list(range(24))) if x == "hour" else alt.Undefined,
             ),
-            y=alt.Y(
-                f"{y}:N",
-                sort=y_sort,
-                title=y.replace("_", " "),
-                axis=alt.Axis(labelOverlap=False),
+            y=alt.Y(f"{y}:N", sort=y_sort, title=titles[y], axis=alt.Axis(labelOverlap=False)),
+            color=alt.Color(
+                f"{value}:Q",
+                scale=alt.Scale(scheme="viridis"),
+                title=titles[value],
+                legend=alt.Legend(**COUNT_AXIS),
             ),
-            color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="viridis"), title=value),
-            tooltip=[x, y, value],
+            tooltip=[
+                alt.Tooltip(
+                    f"{name}:{'O' if name == x else 'N' if name == y else 'Q'}", title=titles[name]
+                )
+                for name in (x, y, value)
+            ],
         )
-        .properties(height=90 + 30 * len(table[y].unique()))  # axes count in the height
+        .properties(height=90 + 30 * len(frame[y].unique()))  # axes count in the height
     )
     return chart
 
 
 def bars(
-    table: pd.DataFrame, label: str, value: str, *, sort: list[str] | None = None
-) -> alt.Chart:
+    frame: pd.DataFrame, label: str, value: str, *, sort: list[str] | None = None,
+    title: str = "spots",
+) -> alt.Chart:  # fmt: skip
     """Horizontal bars of `value` per `label`, biggest first unless `sort` is given."""
     chart: alt.Chart = (
-        alt.Chart(table)
+        alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X(f"{value}:Q"),
+            x=alt.X(f"{value}:Q", title=title, axis=alt.Axis(**COUNT_AXIS)),
             y=alt.Y(f"{label}:N", sort=sort or "-x", title=None, axis=alt.Axis(labelOverlap=False)),
-            tooltip=[label, value],
+            tooltip=[alt.Tooltip(f"{label}:N", title=" "), alt.Tooltip(f"{value}:Q", title=title)],
         )
-        .properties(height=70 + 26 * len(table))  # axes count in the height
+        .properties(height=70 + 26 * len(frame))  # axes count in the height
     )
     return chart
 
 
-def solar_chart(table: pd.DataFrame) -> alt.Chart:
-    """SFI, A and K over time, one panel each."""
-    long = table.melt(
-        id_vars=["report_time", "kind"], value_vars=["sfi", "a_index", "k_index"],
+SOLAR_TITLES = {"sfi": "Solar flux (SFI)", "a_index": "A index", "k_index": "K index"}
+
+
+def solar_chart(frame: pd.DataFrame, *, since: datetime, until: datetime) -> alt.Chart:
+    """SFI, A and K over the window, one panel each."""
+    long = frame.melt(
+        id_vars=["report_time", "kind"], value_vars=list(SOLAR_TITLES),
         var_name="index", value_name="value",
     ).dropna()  # fmt: skip
+    long["index"] = long["index"].map(SOLAR_TITLES)
+    long["report"] = long["kind"].str.upper()
+    long["time"] = long["report_time"].dt.strftime("%Y-%m-%d %H:%M")
     chart: alt.Chart = (
         alt.Chart(long)
-        .mark_line(point=True)
+        .mark_line(point=True, clip=True)
         .encode(
-            x=alt.X("report_time:T", axis=alt.Axis(format="%d %H:%M", title="UTC")),
-            y=alt.Y("value:Q", title=None),
-            color="kind:N",
+            x=alt.X("report_time:T", scale=time_scale(since, until), axis=time_axis(since, until)),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(**COUNT_AXIS)),
+            color=alt.Color("report:N", title="report"),
+            tooltip=[alt.Tooltip("time:N", title="UTC"), "report:N", "index:N", "value:Q"],
         )
         .properties(height=140)
-        .facet(row=alt.Row("index:N", title=None))
+        .facet(row=alt.Row("index:N", title=None, sort=list(SOLAR_TITLES.values())))
         .resolve_scale(y="independent")
     )
     return chart

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import charts, data, notices
 from dashboard.guard import guarded
 from dashboard.literal import literal
 from dxspots.db.nodestatus import LOSS_WINDOW_S, SILENT_AFTER_S
@@ -31,18 +31,28 @@ def nodes_table(table: pd.DataFrame) -> None:
         table[["node", "state", "software", "host", "port", "lines_per_minute", "connected_since",
                "last_line_at", "lines", "spots", "rejects", "reconnects", "probes", "gaps_24h",
                "missed_24h", "last_gap_from", "last_gap_to", "last_error", "updated_at"]],
-        hide_index=True, width="stretch",
+        hide_index=True, width="stretch", placeholder="",
         column_config={
+            "node": st.column_config.TextColumn("Node"),
+            "state": st.column_config.TextColumn("State"),
+            "software": st.column_config.TextColumn("Software"),
+            "host": st.column_config.TextColumn("Host"),
+            "port": st.column_config.NumberColumn("Port", format="%d"),
             "lines_per_minute": st.column_config.NumberColumn("Lines/min", format="%.1f"),
-            "connected_since": st.column_config.DatetimeColumn("Connected since (UTC)"),
-            "last_line_at": st.column_config.DatetimeColumn("Last line (UTC)"),
-            "probes": st.column_config.NumberColumn("Probes", help="Quiet spells the node "
-                                                    "was asked whether it is there"),
-            "gaps_24h": st.column_config.NumberColumn("Gaps (24 h)"),
-            "missed_24h": st.column_config.NumberColumn("Missed (24 h, est.)"),
-            "last_gap_from": st.column_config.DatetimeColumn("Last gap from (UTC)"),
-            "last_gap_to": st.column_config.DatetimeColumn("Last gap to (UTC)"),
-            "updated_at": st.column_config.DatetimeColumn("Reported (UTC)"),
+            "connected_since": charts.time_column("Connected since (UTC)"),
+            "last_line_at": charts.time_column("Last line (UTC)"),
+            "lines": st.column_config.NumberColumn("Lines", format="%d"),
+            "spots": st.column_config.NumberColumn("Spots", format="%d"),
+            "rejects": st.column_config.NumberColumn("Rejected", format="%d"),
+            "reconnects": st.column_config.NumberColumn("Reconnects", format="%d"),
+            "probes": st.column_config.NumberColumn("Probes", format="%d", help="Quiet spells "
+                                                    "the node was asked whether it is there"),
+            "gaps_24h": st.column_config.NumberColumn("Gaps (24 h)", format="%d"),
+            "missed_24h": st.column_config.NumberColumn("Missed (24 h, est.)", format="%d"),
+            "last_gap_from": charts.time_column("Last gap from (UTC)"),
+            "last_gap_to": charts.time_column("Last gap to (UTC)"),
+            "last_error": st.column_config.TextColumn("Last error"),
+            "updated_at": charts.time_column("Reported (UTC)"),
         },
     )  # fmt: skip
     gapped = table[table["gaps_24h"] > 0]
@@ -90,13 +100,17 @@ def collectors_table(table: pd.DataFrame) -> None:
     st.dataframe(
         table[["collector", "state", "started_at", "spool", "queue_lines", "lines", "lost_lines",
                "lost_at", "updated_at"]],
-        hide_index=True, width="stretch",
+        hide_index=True, width="stretch", placeholder="",
         column_config={
-            "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
-            "queue_lines": st.column_config.NumberColumn("Queued lines"),
-            "lost_lines": st.column_config.NumberColumn("Lost lines"),
-            "lost_at": st.column_config.DatetimeColumn("Last lost (UTC)"),
-            "updated_at": st.column_config.DatetimeColumn("Reported (UTC)"),
+            "collector": st.column_config.TextColumn("Collector"),
+            "state": st.column_config.TextColumn("State"),
+            "started_at": charts.time_column("Started (UTC)"),
+            "spool": st.column_config.TextColumn("Spool"),
+            "queue_lines": st.column_config.NumberColumn("Queued lines", format="%d"),
+            "lines": st.column_config.NumberColumn("Lines", format="%d"),
+            "lost_lines": st.column_config.NumberColumn("Lost lines", format="%d"),
+            "lost_at": charts.time_column("Last lost (UTC)"),
+            "updated_at": charts.time_column("Reported (UTC)"),
         },
     )  # fmt: skip
     states = set(table["state"])
@@ -128,6 +142,7 @@ def page() -> None:
         @st.fragment(run_every=refresh)
         def status() -> None:
             with guarded():
+                notices.show()
                 page = data.query("nodes")
                 if not page.items:
                     st.info(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, notices
+from dashboard.calllinks import lookup_url
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
 from dashboard.literal import literal
 from dxspots.bands import band_order
 from dxspots.queries import Page, ParameterError, read_params
 from dxspots.queries.catalogue import CallsignParams
+
+TABLE_TIME = "%Y-%m-%d %H:%M"
 
 
 def top(filters: dict[str, object]) -> None:
@@ -23,7 +26,7 @@ def top(filters: dict[str, object]) -> None:
     with left:
         st.subheader("Most spotted entities")
         if entities.empty:
-            st.info("No spots in this window.")
+            st.info("No spots with a known entity in this window.")
         else:
             charts.draw(charts.bars(entities, "dx_entity", "spots"))
     with right:
@@ -31,11 +34,22 @@ def top(filters: dict[str, object]) -> None:
         if calls.empty:
             st.info("No spots in this window.")
         else:
-            st.dataframe(
-                calls[["dx_call", "dx_entity", "spots", "spotters", "bands", "last_spot"]],
-                hide_index=True, width="stretch",
-                column_config={"last_spot": charts.SPOT_COLUMNS["spot_time"]},
+            calls["bands"] = calls["bands"].str.replace(",", ", ")
+            charts.table(
+                calls, ["dx_call", "dx_entity", "spots", "spotters", "bands", "last_spot"],
+                data.settings().lookup_urls,
             )  # fmt: skip
+
+
+def lookups(call: str) -> None:
+    """A button per lookup site (`DXSPOTS_LOOKUP_URLS`) for `call`."""
+    sites = data.settings().lookup_urls
+    if not sites:
+        return
+    for column, (name, template) in zip(st.columns(len(sites) + 2), sites.items(), strict=False):
+        column.link_button(
+            f"{literal(name)} ↗", lookup_url(template, call), help=f"{literal(call)} on {name}"
+        )
 
 
 def callsign() -> None:
@@ -53,16 +67,18 @@ def callsign() -> None:
     st.query_params["dx_call"] = call
     page = data.query("callsign", dx_call=call, limit=100)
     summary = page.extras["summary"]
+    lookups(call)
     if not summary["spots"]:
         st.info(f"{literal(call)} has not been spotted (in the stored spots).")
         return
-    first, last, spots, spotters = st.columns(4)
-    first.metric("First seen (UTC)", f"{summary['first_seen']:%Y-%m-%d %H:%M}")
-    last.metric("Last seen (UTC)", f"{summary['last_seen']:%Y-%m-%d %H:%M}")
-    spots.metric("Spots", summary["spots"])
-    spotters.metric("Spotters", summary["spotters"])
-    where = f"{summary['dx_entity'] or 'entity unknown'}, {summary['dx_continent'] or ''}"
-    st.caption(literal(where))
+    # Wider columns for the times: a date and time must not be cut at 1280 px.
+    first, last, spots, spotters = st.columns([3, 3, 2, 2])
+    first.metric("First seen (UTC)", f"{summary['first_seen']:{TABLE_TIME}}")
+    last.metric("Last seen (UTC)", f"{summary['last_seen']:{TABLE_TIME}}")
+    spots.metric("Spots", f"{summary['spots']:,}")
+    spotters.metric("Spotters", f"{summary['spotters']:,}")
+    where = [summary["dx_entity"] or "entity unknown", summary["dx_continent"]]
+    st.caption(literal(", ".join(part for part in where if part)))
     bands, modes, heard = st.columns(3)
     for column, part, title in (
         (bands, "bands", "Bands"), (modes, "modes", "Modes"),
@@ -75,13 +91,14 @@ def callsign() -> None:
             st.markdown(f"**{title}**")
             charts.draw(charts.bars(table, "value", "spots", sort=sort))
     st.markdown("**Latest spots**")
-    charts.spots_table(data.frame(page))
+    charts.spots_table(data.frame(page), data.settings().lookup_urls)
 
 
 def page() -> None:
     st.title("DX")
     st.caption("All times UTC.")
     with guarded():
+        notices.show()
         filters = spot_filters()
         top(filters)
         callsign()

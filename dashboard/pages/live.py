@@ -5,62 +5,88 @@ Only the live parts (tiles, chart, table) rerun every `DXSPOTS_DASHBOARD_REFRESH
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import defaultdict
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, notices
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
 from dxspots.bands import HF_BANDS, band_order
-from dxspots.db.nodestatus import SILENT_AFTER_S
-from dxspots.settings import SIMULATED_NODE
 
-# Spots in 15 minutes: under QUIET_BELOW a band reads quiet, from BUSY_FROM busy. (Comments,
-# not docstrings: Streamlit would print a bare string in a page.)
-QUIET_BELOW = 10
-BUSY_FROM = 100
+# A band's spots in the last 15 minutes against its normal for this UTC hour of day (the mean
+# per 15 minutes over the previous days): under QUIET_BELOW of it the band reads quiet, over
+# BUSY_ABOVE of it (and at least BUSY_FLOOR spots) busy. (Comments, not docstrings: Streamlit
+# would print a bare string in a page.)
+QUIET_BELOW = 0.5
+BUSY_ABOVE = 1.5
+BUSY_FLOOR = 5
+NO_HISTORY = "no history yet"
+UNJUDGED = "not judged"
+NORMAL_DAYS = 14
 TILE_BANDS = [*HF_BANDS, "6m"]
+BUCKET_MIN = 5
 
 
-LEVEL_COLOURS = {"quiet": "#9e9e9e", "active": "#2e7d32", "busy": "#e65100"}
+LEVEL_COLOURS = {
+    "quiet": "#9e9e9e",
+    "normal": "#2e7d32",
+    "busy": "#e65100",
+    NO_HISTORY: "#607d8b",
+    UNJUDGED: "#607d8b",
+}
 TILE_STYLE = """<style>
 .dx-tiles {display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr));
            gap: .6rem; margin-bottom: 1rem}
 .dx-tile {border: 1px solid rgba(49, 51, 63, .2); border-radius: .5rem; padding: .5rem .8rem}
 .dx-band {font-size: .9rem; opacity: .8}
 .dx-count {font-size: 2rem; line-height: 2.4rem}
-.dx-delta {font-size: .85rem}
+.dx-delta, .dx-usual {font-size: .85rem}
 .dx-level {display: inline-block; color: white; border-radius: .3rem; padding: 0 .4rem;
            font-size: .8rem}
 </style>"""
 
 
-def level(spots: int) -> str:
-    """quiet / active / busy, as the tile's colour says."""
-    if spots < QUIET_BELOW:
+def level(spots: int, normal: float | None, *, judged: bool = True) -> str:
+    """quiet / normal / busy against the band's normal, as the tile's colour says."""
+    if not judged:
+        return UNJUDGED
+    if normal is None:
+        return NO_HISTORY
+    if spots < QUIET_BELOW * normal:
         return "quiet"
-    if spots < BUSY_FROM:
-        return "active"
-    return "busy"
+    if spots > BUSY_ABOVE * normal and spots >= BUSY_FLOOR:
+        return "busy"
+    return "normal"
 
 
-def tile(band: str, spots: int, before: int) -> str:
-    """One band's tile (HTML): count, change against the 15 minutes before, level.
+def shown_normal(normal: float) -> str:
+    return f"{normal:,.0f}" if normal >= 10 or normal == 0 else f"{normal:.1f}"
+
+
+def tile(
+    band: str, spots: int, before: int, normal: float | None = None, *, judged: bool = True
+) -> str:
+    """One band's tile (HTML): count, change against the 15 minutes before, the usual count
+    at this hour, level.
 
     The band name comes from the database, so it is escaped like any outside text in HTML.
     """
     change = spots - before
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
-    state = level(spots)
+    state = level(spots, normal, judged=judged)
     name = escape(band, quote=True)
+    exact = "" if normal is None else f"{normal:.2f}"
+    usual = "" if normal is None else f'<div class="dx-usual">usual {shown_normal(normal)}</div>'
     return (
         f'<div class="dx-tile" data-band="{name}" data-spots="{spots:d}" data-change="{change:d}"'
-        f' data-level="{state}"><div class="dx-band">{name}</div>'
+        f' data-normal="{exact}" data-level="{state}"><div class="dx-band">{name}</div>'
         f'<div class="dx-count">{spots:d}</div>'
         f'<div class="dx-delta">{arrow} {change:+d} vs the 15 min before</div>'
+        f"{usual}"
         f'<span class="dx-level" style="background:{LEVEL_COLOURS[state]}">{state}</span></div>'
     )
 
@@ -72,34 +98,75 @@ def per_band(filters: dict[str, Any], **window: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in table.groupby("band")["spots"].sum().items()}
 
 
-def tiles(filters: dict[str, Any]) -> None:
-    # Edges on the answer cache's beat, so every viewer within it asks the same question.
+def normals(filters: dict[str, Any], at: str) -> dict[str, float] | None:
+    """Each band's normal spots per 15 minutes at this hour of day (0 for a band without
+    spots then); None when the database has no such hour yet, or a call filter is chosen
+    (the hourly counts behind the normal know bands, modes, continents and skimmers only)."""
+    if filters.get("dx_prefix"):
+        return None
+    rows = data.query("band_normal", at=at, days=NORMAL_DAYS, **filters).items
+    if not any(row["days"] for row in rows):
+        return None
+    found = {str(row["band"]): float(row["normal"]) for row in rows if row["band"] is not None}
+    return defaultdict(float, found)
+
+
+def beat() -> datetime:
+    """Now, on the answer cache's beat, so every viewer within it asks the same question."""
     now = data.utc_now().replace(microsecond=0)
-    now -= timedelta(seconds=now.second % data.CACHE_TTL_S)
-    others = {k: v for k, v in filters.items() if k != "band"}
+    return now - timedelta(seconds=now.second % data.CACHE_TTL_S)
+
+
+def tiles(filters: dict[str, Any], now: datetime) -> None:
     edges = [(now - timedelta(minutes=m)).isoformat() for m in (0, 15, 30)]
-    current = per_band(others, since=edges[1], until=edges[0])
-    before = per_band(others, since=edges[2], until=edges[1])  # the two windows meet
-    bands = TILE_BANDS + sorted(
-        (b for b in current if b not in TILE_BANDS and band_order(b) > band_order("6m")),
-        key=band_order,
-    )
+    current = per_band(filters, since=edges[1], until=edges[0])
+    before = per_band(filters, since=edges[2], until=edges[1])  # the two windows meet
+    usual = normals(filters, edges[0])
+    judged = not filters.get("dx_prefix")
+    if filters.get("band"):
+        bands = sorted(filters["band"], key=band_order)
+    else:
+        bands = TILE_BANDS + sorted(
+            (b for b in current if b not in TILE_BANDS and band_order(b) > band_order("6m")),
+            key=band_order,
+        )
     st.subheader("Last 15 minutes, per band")
+    st.caption(
+        "Against each band's usual count at this hour of day (the mean over the last "
+        f"{NORMAL_DAYS} days): quiet under half of it, busy over one and a half times it."
+        + (" Only the bands chosen in the filters." if filters.get("band") else "")
+        + (
+            " Not judged with a call or prefix filter: the usual counts are per band, mode, "
+            "continent and skimmer only."
+            if not judged
+            else ""
+        )
+    )
     # One block of HTML rather than 40 elements: the tiles draw at once.
-    cells = "".join(tile(b, current.get(b, 0), before.get(b, 0)) for b in bands)
+    cells = "".join(
+        tile(b, current.get(b, 0), before.get(b, 0), None if usual is None else usual[b],
+             judged=judged)
+        for b in bands
+    )  # fmt: skip
     st.markdown(f'{TILE_STYLE}<div class="dx-tiles">{cells}</div>', unsafe_allow_html=True)
 
 
-def activity(filters: dict[str, Any], hours: int, stack: str) -> None:
+def activity(filters: dict[str, Any], hours: int, stack: str, now: datetime) -> None:
     by = "band" if stack == "band" else "band_mode"
-    page = data.query("band_activity", minutes=hours * 60, bucket=5, by=by, **filters)
+    since = now - timedelta(hours=hours)
+    page = data.query(
+        "band_activity", since=since.isoformat(), until=now.isoformat(), bucket=BUCKET_MIN,
+        by=by, **filters,
+    )  # fmt: skip
     table = data.frame(page, ["bucket", "band", "mode", "spots", "dx_calls"])
-    st.subheader(f"Spots per 5 minutes, last {hours} h (UTC)")
+    st.subheader(f"Spots per {BUCKET_MIN} minutes, last {hours} h (UTC)")
     if table.empty:
         st.info("No spots in this window with these filters.")
         return
     table["mode"] = table["mode"].fillna("unknown")
-    charts.draw(charts.activity_chart(table, stack))
+    table["band"] = table["band"].fillna("unknown")
+    chart = charts.activity_chart(table, stack, since=since, until=now, bucket_min=BUCKET_MIN)
+    charts.draw(chart)
 
 
 def latest(filters: dict[str, Any]) -> None:
@@ -109,24 +176,7 @@ def latest(filters: dict[str, Any]) -> None:
     if table.empty:
         st.info("No spots in the last day with these filters.")
         return
-    charts.spots_table(table)
-
-
-def simulated_notice() -> None:
-    """Say so while the collector is connected to the built-in simulated node (`dxspots up`
-    without a callsign, or compose's demo profile): logged in, reported in the last minute."""
-    now = data.utc_now()
-    if any(
-        node["node"] == SIMULATED_NODE
-        and node["logged_in"]
-        and (now - node["updated_at"]).total_seconds() < SILENT_AFTER_S
-        for node in data.query("nodes").items
-    ):
-        st.warning(
-            "Simulated spots: the collector is connected to the built-in simulated node "
-            "(no callsign set: `dxspots up`, or compose's demo profile), not to a real cluster. "
-            "Set DXSPOTS_CALLSIGN to collect live spots."
-        )
+    charts.spots_table(table, data.settings().lookup_urls)
 
 
 def empty_database() -> bool:
@@ -154,11 +204,12 @@ def page() -> None:
         @st.fragment(run_every=refresh)
         def live() -> None:
             with guarded():
-                simulated_notice()
+                notices.show()
                 if empty_database():
                     return
-                tiles(filters)
-                activity(filters, int(hours), str(stack))
+                now = beat()
+                tiles(filters, now)
+                activity(filters, int(hours), str(stack), now)
                 latest(filters)
                 st.caption(f"Updated {data.utc_now():%H:%M:%S} UTC, every {refresh:.0f} s.")
 

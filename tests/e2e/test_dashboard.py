@@ -9,14 +9,17 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 import psycopg
 import pytest
 import streamlit as st
+from psycopg.rows import dict_row
 from streamlit.testing.v1 import AppTest
 
-from dxspots.queries import fetch, plan, prepare_reader
+from dashboard.calllinks import HISTORY_TEXT
+from dxspots.queries import all_spots
 from tests.conftest import REPO, login_role
 from tests.e2e.apiprocess import free_port
 from tests.spotset import all_rows, make_spots, store
@@ -24,6 +27,7 @@ from tests.spotset import all_rows, make_spots, store
 APP = str(REPO / "dashboard" / "app.py")
 TILE_RE = re.compile(r'data-band="([^"]+)" data-spots="(\d+)"')
 NOW = datetime.now(UTC)
+PREPARED = "export_prepared"  # where the Export page keeps the file it prepared
 
 
 @pytest.fixture
@@ -40,8 +44,9 @@ def spots_dsn(db_dsn: str) -> str:
             " 'DXSpider', true, 1200, 1000, 2, 42.5, now())"
         )
         admin.execute(
-            "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines)"
-            " VALUES ('ham-server', now() - '1h'::interval, 2500000, 12)"
+            "INSERT INTO collector_status (collector, started_at, spool_bytes, queue_lines,"
+            " country_file) VALUES ('ham-server', now() - '1h'::interval, 2500000, 12,"
+            " 'VER20261120')"
         )
         admin.execute(
             "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
@@ -80,6 +85,13 @@ def table(at: AppTest, index: int = 0) -> pd.DataFrame:
     return at.dataframe[index].value
 
 
+def call_of(link: str) -> str:
+    """The call a history link in a table shows (what the browser makes of HISTORY_TEXT)."""
+    found = re.search(HISTORY_TEXT, link)
+    assert found is not None, link
+    return unquote(found[1].replace("+", "%20"))
+
+
 def test_live_counts_bands_and_lists_the_latest_spots(
     reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,7 +108,7 @@ def test_live_counts_bands_and_lists_the_latest_spots(
         assert recent.get(band, 0) - 3 <= count <= recent.get(band, 0), band
     latest = table(at)
     assert len(latest) == 100
-    assert list(latest["dx_call"][:5]) == [r["dx_call"] for r in rows[:5]]
+    assert [call_of(link) for link in latest["dx_call"][:5]] == [r["dx_call"] for r in rows[:5]]
     assert len(at.get("vega_lite_chart")) == 1
 
 
@@ -243,7 +255,7 @@ def test_dx_tops_and_a_callsign(
     hours = [r for r in all_rows(spots_dsn) if r["spot_time"] >= NOW - timedelta(hours=6)]
     calls = table(at)
     top = Counter(r["dx_call"] for r in hours).most_common(1)[0]
-    assert (calls["dx_call"].iloc[0], calls["spots"].iloc[0]) == top
+    assert (call_of(calls["dx_call"].iloc[0]), calls["spots"].iloc[0]) == top
     at.text_input[0].set_value("vp8pj").run()
     no_errors(at)
     mine = [r for r in all_rows(spots_dsn) if r["dx_call"] == "VP8PJ"]
@@ -267,25 +279,90 @@ def test_collector_lists_nodes(reader: str, monkeypatch: pytest.MonkeyPatch) -> 
     assert any("spool is not empty" in warning.value for warning in at.warning)
 
 
+def exported(dsn: str, **params: str) -> list[dict[str, Any]]:
+    """The rows `dxspots export` writes for these parameters (oldest first)."""
+    statement, _ = all_spots(params)
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(statement.sql, statement.values).fetchall()
+
+
 def test_export_counts_first_and_downloads_the_catalogue_rows(
     reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app(reader, monkeypatch, band="20m")
     at.switch_page("pages/export.py").run()
     no_errors(at)
-    since = datetime.combine(NOW.date() - timedelta(days=1), datetime.min.time(), UTC)
-    params = {"since": since.isoformat(), "until": (since + timedelta(days=2)).isoformat(),
-              "band": "20m", "limit": "100000"}  # fmt: skip
-    with psycopg.connect(reader, autocommit=True) as conn:
-        prepare_reader(conn, 10)
-        expected = fetch(conn, plan("spots", params, csv=True)).items
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    since, until = hour - timedelta(days=1), hour + timedelta(hours=1)  # the default window
+    expected = exported(reader, since=since.isoformat(), until=until.isoformat(), band="20m")
+    assert at.metric[0].label == "Spots in this selection now"
     assert at.metric[0].value == f"{len(expected):,}"
     at.button[0].click().run()
     no_errors(at)
-    exported = pd.read_csv(io.BytesIO(at.session_state["export_csv"]))
-    assert list(exported["id"]) == [row["id"] for row in expected]
-    assert set(exported["band"]) == {"20m"}
-    assert len(at.get("download_button")) == 1
+    prepared = at.session_state[PREPARED]
+    frame = pd.read_csv(io.BytesIO(prepared["file"]))
+    assert list(frame["id"]) == [row["id"] for row in expected]
+    assert set(frame["band"]) == {"20m"}
+    [metric] = at.metric
+    assert metric.value == f"{len(frame):,}" and metric.label.startswith("Spots in the file")
+    [download] = at.get("download_button")
+    assert f"Download {len(frame):,} spots (CSV)" == download.proto.label
+    frozen = prepared["until"]  # the window ended in the future: it ends at the minute begun
+    assert frozen <= datetime.now(UTC) < frozen + timedelta(minutes=2)
+    assert prepared["name"] == f"dxspots-spots-{since:%Y%m%dT%H%MZ}-{frozen:%Y%m%dT%H%MZ}.csv"
+
+
+def test_export_a_window_of_times_as_parquet(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    since, until = hour - timedelta(hours=2), hour - timedelta(minutes=30)
+    at = app(reader, monkeypatch)
+    at.switch_page("pages/export.py").run()
+    at.date_input(key="export_from_day").set_value(since.date())
+    at.time_input(key="export_from_time").set_value(since.time())
+    at.date_input(key="export_to_day").set_value(until.date())
+    at.time_input(key="export_to_time").set_value(until.time())
+    at.radio(key="export_format").set_value("Parquet").run()
+    no_errors(at)
+    expected = exported(reader, since=since.isoformat(), until=until.isoformat())
+    assert len(expected) > 0 and at.metric[0].value == f"{len(expected):,}"
+    at.button[0].click().run()
+    no_errors(at)
+    prepared = at.session_state[PREPARED]
+    frame = pd.read_parquet(io.BytesIO(prepared["file"]))
+    assert list(frame["id"]) == [row["id"] for row in expected]
+    assert frame["spot_time"].min() >= since and frame["spot_time"].max() < until
+    assert prepared["name"] == f"dxspots-spots-{since:%Y%m%dT%H%MZ}-{until:%Y%m%dT%H%MZ}.parquet"
+    assert "(Parquet)" in at.get("download_button")[0].proto.label
+    at.time_input(key="export_to_time").set_value((until - timedelta(minutes=5)).time()).run()
+    assert not at.get("download_button")  # a file for another window is not offered
+
+
+def test_export_count_and_file_agree_while_spots_arrive(
+    reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window ends now: spots arriving before and after "Prepare" change neither the
+    count shown beside the file nor the file."""
+
+    def arrive(seed: int) -> int:
+        now = datetime.now(UTC)
+        spots = [spot._replace(spot_time=now - timedelta(minutes=1), dx_call=f"K{seed}NEW{i}")
+                 for i, spot in enumerate(make_spots(now, count=5, seed=seed)[:5])]  # fmt: skip
+        return store(spots_dsn, spots)
+
+    at = app(reader, monkeypatch)
+    at.switch_page("pages/export.py").run()
+    before = int(at.metric[0].value.replace(",", ""))
+    assert arrive(21) == 5
+    at.button[0].click().run()
+    no_errors(at)
+    for _ in range(2):
+        rows = len(pd.read_csv(io.BytesIO(at.session_state[PREPARED]["file"])))
+        assert rows == before + 5  # the spots that came before "Prepare" are in it
+        assert at.metric[0].value == f"{rows:,}"
+        assert f"Download {rows:,} spots" in at.get("download_button")[0].proto.label
+        assert arrive(22) == 5  # and later ones change nothing shown
+        at.run()
+        no_errors(at)
 
 
 def test_the_export_command_and_url_are_the_same_selection() -> None:
