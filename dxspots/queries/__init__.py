@@ -10,7 +10,6 @@ from dxspots.queries.catalogue import (
     READY_CHECK,
     Plan,
     Query,
-    Statement,
     all_spots,
     new_spots,
     plan,
@@ -27,6 +26,7 @@ from dxspots.queries.run import (
     prepare_reader,
     reader_setup,
 )
+from dxspots.queries.statement import Statement
 
 __all__ = [
     "CATALOGUE",

@@ -17,7 +17,7 @@ from psycopg import sql
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from dxspots.db.nodestatus import SILENT_AFTER_S
-from dxspots.queries import rows
+from dxspots.queries import live, rows
 from dxspots.queries.filters import (
     BAND_ORDER,
     BAND_RANK,
@@ -26,8 +26,8 @@ from dxspots.queries.filters import (
     spot_conditions,
     where,
 )
+from dxspots.queries.messages import MessagesParams, message_cursor, messages
 from dxspots.queries.params import (
-    _CALL_RE,
     CALL_PATTERN,
     Cursor,
     Filters,
@@ -37,25 +37,14 @@ from dxspots.queries.params import (
     Window,
     _single,
     decode_cursor,
+    one_call,
     read_params,
-    shown,
 )
+from dxspots.queries.statement import Built, Statement
 from dxspots.settings import SIMULATED_NODE
 
 SPOT_COLUMNS = tuple(rows.SpotRow.__annotations__)
 _SPOT_LIST = sql.SQL(", ").join(sql.Identifier(name) for name in SPOT_COLUMNS)
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """SQL with named placeholders and their values."""
-
-    sql: sql.SQL | sql.Composed
-    values: dict[str, Any]
-
-
-Built = tuple[Statement, dict[str, Statement], bool]
-"""What a query's builder returns: the main statement, the extras, whether it ends now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +75,8 @@ class Query:
     """Further parts of the JSON answer: name -> (row type, one row rather than a list)."""
     csv_limit_max: int | None = None
     """A higher row cap for CSV exports (streamed by COPY) than for JSON."""
+    cursor_of: Callable[[dict[str, Any]], str] | None = None
+    """A paged query's `next` for its last row (default: a spot's time and id)."""
 
 
 # Parameter models ----------------------------------------------------------------------
@@ -139,20 +130,13 @@ class TopSpottersParams(Filters):
     LIMIT_MAX: ClassVar[int] = 1000
 
 
-def _one_call(value: str) -> str:
-    call = value.strip().upper()
-    if _CALL_RE.fullmatch(call) is None:
-        raise ValueError(f"{shown(value)} is not a callsign")
-    return call
-
-
 class CallsignParams(Limited):
     LIMIT_DEFAULT: ClassVar[int] = 50
     LIMIT_MAX: ClassVar[int] = 1000
     dx_call: Annotated[
         str,
         BeforeValidator(_single),
-        AfterValidator(_one_call),
+        AfterValidator(one_call),
         Field(
             description="The spotted call whose history to show (required).",
             json_schema_extra={"pattern": CALL_PATTERN},
@@ -472,6 +456,27 @@ CATALOGUE: dict[str, Query] = {
                "from the built-in simulated node (`simulated`), whether the collector runs "
                "without a country file (`country_file_missing`), and how many of the last "
                "day's spots have no DXCC entity."),
+        _query("band_normal", live.BandNormalParams, rows.BandNormalRow, live.band_normal,
+               doc="Each band's normal for this UTC hour of the day: mean and peak spots per "
+               "15 minutes in the same hour over the `days` days before `at` (default 14, at "
+               "most 31; days without spots count as zero), from the hourly counts; `days` "
+               "per row says how many days there were. Filters: band, mode, continents, "
+               "skimmer."),
+        _query("messages", MessagesParams, rows.MessageRow, messages, paged=True,
+               cursor_of=message_cursor,
+               doc="Announcements (to ALL and LOCAL), talk and WX messages, newest first, "
+               "keyset-paged (`next`). Window default the last day, at most 31 days."),
+        _query("dx_board", live.DxBoardParams, rows.DxBoardRow, live.dx_board,
+               doc="One row per DX call and band, newest first: spots, distinct spotters, "
+               "first and last seen, best SNR, the latest frequency, mode, comment and "
+               "spotter, and whether only skimmers heard it. Window default the last 30 "
+               "minutes, at most a day."),
+        _query("map_paths", live.MapPathsParams, rows.MapPathRow, live.map_paths,
+               doc="Spots as lines spotter -> DX for a map: per band and both ends to 0.1 "
+               "degree, biggest first, with a sample DX call and spotter (the latest); "
+               "`totals` gives the window's spots and how many were left out for want of "
+               "coordinates. Window default the last 30 minutes, at most a day.",
+               extras={"totals": (rows.MapTotalsRow, True)}),
     )
 }  # fmt: skip
 

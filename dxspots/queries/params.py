@@ -114,6 +114,14 @@ def _utc(value: datetime) -> datetime:
     return value
 
 
+def one_call(value: str) -> str:
+    """One callsign, upper case; `ValueError` when it is not one."""
+    call = value.strip().upper()
+    if _CALL_RE.fullmatch(call) is None:
+        raise ValueError(f"{shown(value)} is not a callsign")
+    return call
+
+
 def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:

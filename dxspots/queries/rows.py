@@ -221,3 +221,78 @@ class SpotCountRow(TypedDict):
     """How many spots pass the filters in the window."""
 
     spots: int
+
+
+class BandNormalRow(TypedDict):
+    """What a band usually has in this UTC hour of the day, per 15 minutes."""
+
+    band: str | None
+    normal: float
+    """Mean spots per 15 minutes in this UTC hour over the days counted (a day without spots
+    on the band counts as zero)."""
+    peak: float
+    """The busiest of those days' hour, per 15 minutes."""
+    days: int
+    """The days the normal is over: as many as asked, fewer when the database is younger."""
+
+
+class DxBoardRow(TypedDict):
+    """One DX call on one band in the window, as a DXer reads a live list."""
+
+    dx_call: str
+    band: str | None
+    freq_khz: float
+    """The latest spot's."""
+    mode: str | None
+    """The latest spot's."""
+    dx_entity: str | None
+    dx_continent: str | None
+    spots: int
+    spotters: int
+    """Distinct spotters (base calls: `KM3T-2-#` and `KM3T-#` are one)."""
+    first_seen: datetime
+    last_seen: datetime
+    best_snr: int | None
+    """The highest SNR reported (skimmers), in dB."""
+    latest_comment: str
+    latest_spotter: str
+    is_skimmer_only: bool
+    """Every spot of it was a skimmer's: no human has spotted it in the window."""
+
+
+class MapPathRow(TypedDict):
+    """Spots from one place to another on one band (both ends to 0.1 degree)."""
+
+    band: str | None
+    spotter_lat: float
+    spotter_lon: float
+    dx_lat: float
+    dx_lon: float
+    spots: int
+    dx_calls: int
+    dx_call: str
+    """The latest spot's DX call (a sample)."""
+    spotter: str
+    """The latest spot's spotter (a sample)."""
+
+
+class MapTotalsRow(TypedDict):
+    """The window's spots, and how many of them had no coordinates and are not drawn."""
+
+    spots: int
+    left_out: int
+
+
+class MessageRow(TypedDict):
+    """One announcement, talk or WX message (table `announcements`)."""
+
+    kind: str
+    """As stored: `all` and `local` (announcements), `talk`, `wx`."""
+    sender: str
+    recipient: str | None
+    """For talk: who it was sent to."""
+    text: str
+    sent_time: datetime
+    """The line's own time when it gave one, else the minute it was received."""
+    received_at: datetime
+    node: str | None

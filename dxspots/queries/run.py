@@ -80,7 +80,10 @@ def _page(plan: Plan, items: list[dict[str, Any]], extras: dict[str, Any]) -> Pa
     if plan.query.paged and len(items) > plan.limit:
         del items[plan.limit :]
         last = items[-1]
-        next_cursor = encode_cursor(last["spot_time"], last["id"])
+        if plan.query.cursor_of is not None:
+            next_cursor = plan.query.cursor_of(last)
+        else:
+            next_cursor = encode_cursor(last["spot_time"], last["id"])
     return Page(items, next_cursor, extras)
 
 

@@ -177,3 +177,71 @@ def test_exported_frames_keep_integers_integers() -> None:
     text = spots_frame(rows).to_csv(index=False)
     assert ",12," in text and "12.0" not in text
     assert str(spots_frame(rows)["spot_time"].dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "parameter", "words"),
+    [
+        ("band_normal", {"dx_call": "VP8PJ"}, "dx_call", "unknown parameter"),
+        ("band_normal", {"node": "rbn"}, "node", "unknown parameter"),
+        ("band_normal", {"minutes": "60"}, "minutes", "unknown parameter"),
+        ("band_normal", {"days": "32"}, "days", "less than or equal to 31"),
+        ("band_normal", {"days": "0"}, "days", "greater than or equal to 1"),
+        ("band_normal", {"at": "noon"}, "at", "ISO 8601"),
+        ("band_normal", {"band": "21m"}, "band", "unknown band"),
+        ("band_normal", {"limit": "101"}, "limit", "at most 100"),
+        ("messages", {"kind": "spot"}, "kind", "not a message kind"),
+        ("messages", {"kind": "talk,,wx"}, "kind", "empty value"),
+        ("messages", {"sender": "no call!"}, "sender", "not a callsign"),
+        ("messages", {"sender": ["G4ABC", "K1ABC"]}, "sender", "once"),
+        ("messages", {"days": "32"}, "days", "at most 31 days"),
+        ("messages", {"band": "20m"}, "band", "unknown parameter"),
+        ("messages", {"cursor": "e30"}, "cursor", "not a `next` value"),
+        ("messages", {"limit": "1001"}, "limit", "at most 1000"),
+        ("dx_board", {"minutes": "1441"}, "minutes", "at most 1 days"),
+        ("dx_board", {"limit": "1001"}, "limit", "at most 1000"),
+        ("dx_board", {"mode": "!!"}, "mode", "not a mode"),
+        ("dx_board", {"by": "call"}, "by", "unknown parameter"),
+        ("map_paths", {"days": "2"}, "days", "at most 1 days"),
+        ("map_paths", {"limit": "5001"}, "limit", "at most 5000"),
+        ("map_paths", {"dx_continent": "XX"}, "dx_continent", "not a continent"),
+    ],
+)
+def test_the_live_queries_name_a_bad_parameter(
+    name: str, raw: dict[str, object], parameter: str, words: str
+) -> None:
+    error = bad(name, raw)
+    assert error.parameter == parameter
+    assert words in str(error)
+
+
+def test_the_live_queries_default_and_cap_their_windows_and_limits() -> None:
+    from dxspots.queries.live import band_normal_slots
+
+    assert plan("dx_board", {}, now=NOW).main.values["since"] == NOW - timedelta(minutes=30)
+    assert plan("map_paths", {}, now=NOW).main.values["since"] == NOW - timedelta(minutes=30)
+    assert plan("messages", {}, now=NOW).main.values["since"] == NOW - timedelta(days=1)
+    assert plan("dx_board", {"days": "1"}, now=NOW).limit == 100
+    assert plan("map_paths", {}, now=NOW).limit == 2000
+    normal = plan("band_normal", {}, now=NOW + timedelta(minutes=37))
+    assert normal.main.values["slots"] == band_normal_slots(NOW, 14)
+    assert normal.main.values["slots"][0] == NOW - timedelta(days=1)  # not the hour in progress
+    assert normal.live
+    at = plan("band_normal", {"at": "2026-11-20T08:59:00", "days": "3"}, now=NOW)
+    assert at.main.values["slots"] == [datetime(2026, 11, d, 8, tzinfo=UTC) for d in (19, 18, 17)]
+    assert not at.live
+    kinds = plan("messages", {"kind": "Announcement,wx"}, now=NOW).main.values["kinds"]
+    assert kinds == ["all", "local", "wx"]
+
+
+def test_a_messages_cursor_round_trips_and_a_spots_cursor_is_not_one() -> None:
+    from dxspots.queries.messages import message_cursor
+
+    row = {"sent_time": datetime(2026, 11, 27, 9, 13, 40, tzinfo=UTC), "kind": "talk",
+           "sender": "G4ABC", "text": "hi",
+           "received_at": datetime(2026, 11, 27, 9, 14, tzinfo=UTC)}  # fmt: skip
+    values = plan("messages", {"cursor": message_cursor(row)}, now=NOW).main.values
+    assert values["after_minute"] == datetime(2026, 11, 27, 9, 13, tzinfo=UTC)
+    assert values["after_md5"] == "49f68a5c8493ec2c0bf489821c21fc3b"  # md5('hi')
+    spots_cursor = encode_cursor(datetime(2026, 11, 27, tzinfo=UTC), 5)
+    assert bad("messages", {"cursor": spots_cursor}).parameter == "cursor"
