@@ -92,7 +92,7 @@ def call_links(
             text = name.replace("(", "[").replace(")", "]")  # brackets would make it a pattern
             config[key] = st.column_config.LinkColumn(
                 name, display_text=text, width="small",
-                help=f"Look up the {label} call on {name}",
+                help=f"Look up the call on {name}",
             )  # fmt: skip
             order.append(key)
     return shown, config, order
