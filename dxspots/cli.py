@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from dxspots.redact import Redactor, dsn_secrets, mask
 from dxspots.runtime import (
@@ -56,99 +56,300 @@ def _utc(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-EXPORT_LISTS = (
-    "band", "mode", "dx_call", "dx_prefix", "dx_entity", "dx_continent", "spotter",
-    "spotter_continent", "node",
-)  # fmt: skip
-"""The list filters `dxspots export` takes, named as the API's parameters."""
+EXPORT_LISTS = {
+    "band": "band of the spot, e.g. 20m or 6m",
+    "mode": "mode of the spot, e.g. CW, SSB, FT8, RTTY",
+    "dx_call": "the spotted station's call, exactly, e.g. VP8PJ",
+    "dx_prefix": "the start of the spotted station's call, e.g. VP8 or JA1",
+    "dx_entity": "the spotted station's DXCC entity as the country file names it, any case, "
+    "e.g. Bouvet",
+    "dx_continent": "the spotted station's continent: AF, AN, AS, EU, NA, OC or SA",
+    "spotter": "the spotting station's call: a plain call takes every SSID and skimmer "
+    "suffix of it (KM3T takes KM3T-2-#), one with a suffix only itself",
+    "spotter_continent": "the spotting station's continent: AF, AN, AS, EU, NA, OC or SA",
+    "node": "the node the spot came from, exactly as named in DXSPOTS_NODES (or the "
+    "imported file's name)",
+}
+"""The list filters `dxspots export` takes (named as the API's parameters), and what each
+filters."""
+EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
+"""The output file suffixes `dxspots export` knows, and the format each means."""
 EXPORT_STATEMENT_TIMEOUT_S = 3600.0
+
+
+def _command(sub: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary (in `dxspots --help`) and a description (in its
+    own --help)."""
+    return cast(
+        argparse.ArgumentParser,
+        sub.add_parser(
+            name, help=summary, description=f"{summary[0].upper()}{summary[1:]}. {description}"
+        ),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe every subcommand and option."""
     parser = argparse.ArgumentParser(
-        prog="dxspots", description="DX cluster spots into PostgreSQL, with a dashboard and API."
+        prog="dxspots",
+        description="DX cluster spots into PostgreSQL, with a dashboard and an HTTP API. "
+        "Settings come from DXSPOTS_* environment variables (docs/configuration.md).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("parse", help="parse saved cluster lines and print one record per line")
-    p.add_argument("file", nargs="?", default="-", help="a file, or - for standard input")
-    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    p.add_argument("--received-at", type=_utc, help="reference time (default: now)")
-    p.add_argument("--node", help="node name to record with each line")
-
-    p = sub.add_parser("import", help="load telnet logs and RBN archive files into the database")
-    p.add_argument("files", nargs="+", type=Path)
-    p.add_argument(
-        "--received-at", type=_utc, help="time of lines without a timestamp (default: file mtime)"
+    p = _command(
+        sub,
+        "parse",
+        "parse saved cluster lines and print one record per line",
+        "Each line is read as a DX cluster node sends it (DX de spots, RBN, CC11, sh/dx "
+        "answers, WWV/WCY, announcements), enriched with the country file when there is one, "
+        "and printed as JSON lines or CSV. Nothing is stored.",
     )
-    p.add_argument("--node", help="node name to record (default: the file name)")
+    p.add_argument("file", nargs="?", default="-", help="a file of lines, or - for standard input")
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl: one JSON object per line (default); csv: a header and a row per record",
+    )
+    p.add_argument(
+        "--received-at",
+        type=_utc,
+        metavar="TIME",
+        help="when the lines were received, ISO 8601 (default: now): dates the "
+        "HHMMZ times of spots",
+    )
+    p.add_argument("--node", help="the node name to record with each line")
 
-    p = sub.add_parser("export", help="write stored spots as CSV, Parquet or JSON lines")
-    p.add_argument("--since", help="from this time, ISO 8601 (default: 24 hours ago)")
-    p.add_argument("--until", help="up to this time, exclusive (default: now)")
-    p.add_argument("--days", help="the last N days before --until (instead of --since)")
-    for name in EXPORT_LISTS:
+    p = _command(
+        sub,
+        "import",
+        "load telnet logs and RBN archive files into the database",
+        "Saved telnet logs (with or without timestamp prefixes, DXSpider debug logs included) "
+        "and Reverse Beacon Network daily archives (CSV, zipped or not) are parsed, enriched "
+        "and stored, with a progress bar and a summary. Importing a file again doubles nothing.",
+    )
+    p.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="log or archive files to load"
+    )
+    p.add_argument(
+        "--received-at",
+        type=_utc,
+        metavar="TIME",
+        help="when lines without a timestamp were received, ISO 8601 (default: "
+        "each file's modification time)",
+    )
+    p.add_argument("--node", help="the node name to record with the spots (default: the file name)")
+
+    p = _command(
+        sub,
+        "export",
+        "write stored spots as CSV, Parquet or JSON lines",
+        "Selects spots by time window and filters, as the API's /v1/spots does, and writes "
+        "all of them, oldest first, in chunks (any size), with a progress bar on a terminal. "
+        "A file is written whole or not at all. The list filters are repeatable or "
+        "comma-separated (--band 20m,40m); different filters must all match.",
+    )
+    p.add_argument(
+        "--since",
+        metavar="TIME",
+        help="spots from this time on, ISO 8601, e.g. 2026-01-31T18:00Z (default: "
+        "24 hours before --until)",
+    )
+    p.add_argument(
+        "--until", metavar="TIME", help="spots before this time, ISO 8601 (default: now)"
+    )
+    p.add_argument(
+        "--days", metavar="N", help="the N days before --until, instead of --since, e.g. 7"
+    )
+    for name, meaning in EXPORT_LISTS.items():
         p.add_argument(
-            f"--{name.replace('_', '-')}", action="append", default=[],
-            help="as the API's parameter (docs/api.md); repeatable or comma-separated",
-        )  # fmt: skip
-    p.add_argument("--skimmer", choices=("true", "false"), help="skimmer or human spots only")
+            f"--{name.replace('_', '-')}",
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help=f"{meaning}; repeatable or comma-separated",
+        )
     p.add_argument(
-        "--format", choices=("csv", "parquet", "jsonl"),
-        help="default: from the output file's suffix (.parquet, .jsonl), else csv",
-    )  # fmt: skip
-    p.add_argument("-o", "--output", default="-", help="a file, or - for standard output")
-
-    db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True, metavar="ACTION"
+        "--skimmer",
+        choices=("true", "false"),
+        help="true: skimmer (RBN) spots only; false: spots by people only",
     )
-    db.add_parser("migrate", help="apply pending migrations")
-    db.add_parser("status", help="list migrations and whether each is applied")
-
-    cty = sub.add_parser("cty", help="country files").add_subparsers(
-        dest="cty_command", required=True, metavar="ACTION"
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet", "jsonl"),
+        help="the file format (default: from the output file's name: .csv, .parquet, .jsonl; "
+        "csv on standard output)",
     )
-    cty.add_parser("update", help="download the current cty.dat and cty.csv, then re-enrich")
-    p = cty.add_parser("reenrich", help="give stored spots without an entity their entities")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="FILE",
+        help="the file to write, in a folder that exists, or - for standard output (default)",
+    )
+
+    db = _command(
+        sub,
+        "db",
+        "create or update the database schema",
+        "The schema is a series of numbered migrations (docs/database.md); every command "
+        "that writes applies the pending ones itself, so this is for checking or for doing "
+        "it ahead of time.",
+    ).add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    _command(
+        db,
+        "migrate",
+        "apply the pending migrations",
+        "Prints each one applied; a failed one is rolled back and named.",
+    )
+    _command(
+        db,
+        "status",
+        "list the migrations and whether each is applied",
+        "Exits 1 when some are pending, so scripts can test for it.",
+    )
+
+    cty = _command(
+        sub,
+        "cty",
+        "the AD1C country files (DXCC entities, continents, zones)",
+        "Spots are enriched with the entity, continent, CQ and ITU zone of both stations from "
+        "cty.dat and cty.csv in the data directory (DXSPOTS_DATA_DIR) or DXSPOTS_CTY_PATH.",
+    ).add_subparsers(dest="cty_command", required=True, metavar="ACTION")
+    _command(
+        cty,
+        "update",
+        "download the current cty.dat and cty.csv, then re-enrich",
+        "Downloads from DXSPOTS_CTY_URL, checks the files before replacing the old ones (kept "
+        "as .old), then re-enriches the stored spots that have no entity (as `dxspots cty "
+        "reenrich`). A running collector picks the new file up within a minute.",
+    )
+    p = _command(
+        cty,
+        "reenrich",
+        "give stored spots without an entity their entities",
+        "Spots stored while there was no country file, or before it knew their prefix, are "
+        "enriched again with the current one, in batches of 5,000, with progress. "
+        "An interrupted run continues where it stopped; a new country file starts over.",
+    )
     p.add_argument(
         "--restart",
         action="store_true",
         help="start again from the oldest spot, not where an interrupted run stopped",
     )
 
-    p = sub.add_parser("collect", help="connect to the configured nodes and store their spots")
+    p = _command(
+        sub,
+        "collect",
+        "connect to the configured nodes and store their spots",
+        "Logs in to every node of DXSPOTS_NODES as DXSPOTS_CALLSIGN and stores their spots, "
+        "reconnecting, back-filling and spooling while the database is away, with /healthz "
+        "and /metrics on DXSPOTS_METRICS_PORT (docs/collector.md). Runs until SIGTERM or "
+        "Ctrl-C.",
+    )
     p.add_argument(
-        "--simulated-node", metavar="HOST:PORT",
+        "--simulated-node",
+        metavar="HOST:PORT",
         help="with no DXSPOTS_CALLSIGN set, collect from this simulated node (a demo) instead "
         "of stopping",
-    )  # fmt: skip
+    )
 
-    p = sub.add_parser("simulate", help="run a simulated DXSpider node (for tests and demos)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7300)
-    p.add_argument("--rate", type=float, default=10.0, help="lines per second (0: flat out)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--log", type=Path, help="append every line sent to this file")
-    p.add_argument("--drop-every", type=float, help="close connections after N seconds")
-    p.add_argument("--stall-after", type=float, help="stop sending after N seconds")
-    p.add_argument("--garbage-every", type=int, help="send random bytes every N lines")
-    p.add_argument("--endless-line-after", type=int, help="send 1 MB without a newline")
-    p.add_argument("--refuse-login", action="store_true")
-
-    p = sub.add_parser("api", help="serve the HTTP API (JSON, CSV, live stream)")
-    p.add_argument("--host", help="address to listen on (default DXSPOTS_API_HOST)")
-    p.add_argument("--port", type=int, help="port (default DXSPOTS_API_PORT)")
-
-    p = sub.add_parser("dashboard", help="serve the Streamlit dashboard")
-    p.add_argument("--host", help="address to listen on (default DXSPOTS_DASHBOARD_HOST)")
-    p.add_argument("--port", type=int, help="port (default DXSPOTS_DASHBOARD_PORT)")
-
-    p = sub.add_parser("up", help="run everything on this machine (see README)")
+    p = _command(
+        sub,
+        "simulate",
+        "run a simulated DXSpider node (for tests and demos)",
+        "A telnet server that logs a client in as DXSpider does and sends made-up spots, "
+        "WWV/WCY and announcements, with faults on demand (docs/simulator.md). It is not a "
+        "real cluster.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(
-        "--simulate", action="store_true",
+        "--port", type=int, default=7300, help="port to listen on (default 7300; 0: any free port)"
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=10.0,
+        help="lines per second per client (default 10; 0: as fast as it can)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        help="seed of the made-up traffic: the same seed sends the same lines",
+    )
+    p.add_argument("--log", type=Path, metavar="FILE", help="append every line sent to this file")
+    p.add_argument(
+        "--drop-every",
+        type=float,
+        metavar="SECONDS",
+        help="fault: close each connection after this many seconds",
+    )
+    p.add_argument(
+        "--stall-after",
+        type=float,
+        metavar="SECONDS",
+        help="fault: stop sending (but keep the connection) after this many seconds",
+    )
+    p.add_argument(
+        "--garbage-every",
+        type=int,
+        metavar="N",
+        help="fault: send a line of random bytes every N lines",
+    )
+    p.add_argument(
+        "--endless-line-after",
+        type=int,
+        metavar="N",
+        help="fault: after N lines, send 1 MB without a line end",
+    )
+    p.add_argument(
+        "--refuse-login",
+        action="store_true",
+        help="fault: answer every login with a refusal and hang up",
+    )
+
+    p = _command(
+        sub,
+        "api",
+        "serve the HTTP API (JSON, CSV, live stream)",
+        "Every dashboard query as JSON and CSV under /v1/, a live stream of new spots "
+        "(/v1/stream, Server-Sent Events), /openapi.json, /healthz, /readyz and /metrics "
+        "(docs/api.md). Runs until SIGTERM or Ctrl-C.",
+    )
+    p.add_argument("--host", help="address to listen on (default DXSPOTS_API_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default DXSPOTS_API_PORT, 8080)")
+
+    p = _command(
+        sub,
+        "dashboard",
+        "serve the Streamlit dashboard",
+        "Live band activity, propagation, DX, the collector and exports in a browser "
+        "(docs/dashboard.md). Runs until SIGTERM or Ctrl-C.",
+    )
+    p.add_argument(
+        "--host", help="address to listen on (default DXSPOTS_DASHBOARD_HOST, 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port", type=int, help="port to listen on (default DXSPOTS_DASHBOARD_PORT, 8501)"
+    )
+
+    p = _command(
+        sub,
+        "up",
+        "run everything on this machine (see README)",
+        "The database (a PostgreSQL server of its own in the data directory unless "
+        "DXSPOTS_DATABASE_URL is set), the migrations, the country file (fetched on a first "
+        "run), the collector, the API and the dashboard, until Ctrl-C. Without "
+        "DXSPOTS_CALLSIGN it collects from a built-in simulated node. It checks the ports "
+        "first and refuses to run twice on one data directory.",
+    )
+    p.add_argument(
+        "--simulate",
+        action="store_true",
         help="collect from the built-in simulated node even when a callsign is set",
-    )  # fmt: skip
+    )
     return parser
 
 
@@ -228,8 +429,36 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def export_target(output: str, fmt: str | None) -> tuple[str, Path | None]:
+    """The format and file of `-o OUTPUT` (None: standard output), checked before anything
+    runs: the folder must exist, and with no --format the name must say the format."""
+    if output == "-":
+        return fmt or "csv", None
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise CommandError(
+            f"-o: the folder {target.parent} does not exist: create it first, or write "
+            "somewhere else"
+        )
+    if target.is_dir():
+        raise CommandError(
+            f"-o: {target} is a folder: name a file in it, e.g. {target / 'spots.csv'}"
+        )
+    if fmt is None:
+        fmt = EXPORT_FORMATS.get(target.suffix.lower())
+        if fmt is None:
+            known = ", ".join(EXPORT_FORMATS)
+            raise CommandError(
+                f"-o {target.name}: which format? Name the file "
+                f"{known.rsplit(', ', 1)[0]} or {known.rsplit(', ', 1)[1]}, or give --format "
+                "csv, parquet or jsonl"
+            )
+    return fmt, target
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write the spots a window and filters select as CSV, Parquet or JSON lines."""
+    import psycopg
     from tqdm import tqdm
 
     from dxspots.db.export import ExportError, export_spots
@@ -241,31 +470,32 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         statement, count = all_spots(raw)
     except ParameterError as error:
         raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
-    fmt = args.format or next(
-        (f for f in ("parquet", "jsonl") if str(args.output).endswith(f".{f}")), "csv"
-    )
-    target = None if args.output == "-" else Path(args.output)
+    fmt, target = export_target(args.output, args.format)
     # A file is written beside its target and renamed when complete: an export that fails
     # or is interrupted leaves no file that looks whole.
     partial = None if target is None else target.with_name(f".{target.name}.partial")
     with reader_dsn(settings) as dsn, connect(dsn) as conn:
         conn.autocommit = True
         prepare_reader(conn, EXPORT_STATEMENT_TIMEOUT_S)
-        # The count only sizes the progress bar: no second scan when nobody watches.
-        total = fetch(conn, count).items[0]["spots"] if sys.stderr.isatty() else None
-        out = sys.stdout.buffer if partial is None else partial.open("wb")
-        bar = tqdm(total=total, unit=" spots", desc="export", file=sys.stderr,
-                   disable=total is None or total < 10_000)  # fmt: skip
-        try:
-            rows = export_spots(conn, statement, out, fmt, bar.update)
-        except ExportError as error:
-            raise CommandError(str(error)) from None
-        finally:
-            bar.close()
-            if partial is not None:
-                out.close()
-                if sys.exc_info()[0] is not None:
-                    partial.unlink(missing_ok=True)
+        # The count and the rows are read in one snapshot: spots stored meanwhile (a running
+        # collector) are in neither, so the bar ends at 100% of what was written.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with conn.transaction():
+            # The count only sizes the progress bar: no second scan when nobody watches.
+            total = fetch(conn, count).items[0]["spots"] if sys.stderr.isatty() else None
+            out = sys.stdout.buffer if partial is None else partial.open("wb")
+            bar = tqdm(total=total, unit=" spots", desc="export", file=sys.stderr,
+                       disable=total is None or total < 10_000)  # fmt: skip
+            try:
+                rows = export_spots(conn, statement, out, fmt, bar.update)
+            except ExportError as error:
+                raise CommandError(str(error)) from None
+            finally:
+                bar.close()
+                if partial is not None:
+                    out.close()
+                    if sys.exc_info()[0] is not None:
+                        partial.unlink(missing_ok=True)
     if partial is not None and target is not None:
         partial.replace(target)
     print(f"exported {rows} spots", file=sys.stderr)
@@ -320,7 +550,7 @@ def fetch_country_file(settings: Settings) -> None:
     except CtyError as error:
         raise CommandError(f"country file update failed, previous files kept: {error}") from None
     print(
-        f"country file {result.version or 'of unknown version'}: {result.entities} entities, "
+        f"country file version {result.version or 'unknown'}: {result.entities} entities, "
         f"in {', '.join(str(path) for path in result.written)}",
         flush=True,
     )
@@ -659,11 +889,22 @@ def reader_dsn(settings: Settings) -> Iterator[str]:
         yield dsn
 
 
+def port_free(port: Port) -> None:
+    """`CommandError` naming the setting (and --port) when `port` cannot be listened on."""
+    from dxspots.supervise import port_problem
+
+    problem = port_problem(port)
+    if problem is not None:
+        raise CommandError(f"{problem} (or give --port)")
+
+
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the API until SIGTERM or Ctrl-C."""
     from api.server import serve
+    from dxspots.supervise import Port
 
     settings = _with_address(settings, "api", args)
+    port_free(Port("DXSPOTS_API_PORT", settings.api_host, settings.api_port))
     with reader_dsn(settings) as dsn:
         serve(settings, dsn)
     return 0
@@ -672,8 +913,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the dashboard until SIGTERM or Ctrl-C."""
     from dashboard.server import serve
+    from dxspots.supervise import Port
 
     settings = _with_address(settings, "dashboard", args)
+    port_free(Port("DXSPOTS_DASHBOARD_PORT", settings.dashboard_host, settings.dashboard_port))
     with reader_dsn(settings) as dsn:
         return serve(settings, dsn)
 

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import zipfile
@@ -16,6 +18,9 @@ import psycopg
 import pytest
 
 from tests.conftest import FIXTURES, REPO, shared_file
+from tests.e2e.test_up import OFFLINE, bare_spots, country_files
+
+__all__ = ["country_files"]  # the fixture, shared with tests/e2e/test_up.py
 
 LOG = """\
 2026-11-27T09:13:05Z DX de KM3T-2-#:  14100.0  CS3B           CW    24 dB  22 WPM  NCDXF B 0913Z
@@ -317,3 +322,46 @@ def test_export_refuses_an_empty_window(db_dsn: str) -> None:
     assert (
         result.returncode == 1 and "--since: the window must end after it starts" in result.stderr
     )
+
+
+def test_cty_update_downloads_then_reenriches_and_reenrich_resumes_or_restarts(
+    db_dsn: str, tmp_path: Path, country_files: str
+) -> None:
+    """`cty update` puts the files in the data directory and gives the spots stored without
+    one their entities; `cty reenrich` after a finished run looks again from the oldest."""
+    stored = bare_spots(db_dsn)
+    env = {
+        "DXSPOTS_DATABASE_URL": db_dsn, "DXSPOTS_DATA_DIR": str(tmp_path),
+        "DXSPOTS_CTY_URL": country_files,
+    }  # fmt: skip
+    update = run("cty", "update", env=env)
+    assert update.returncode == 0, update.stderr
+    assert re.search(r"country file version \d{8}: \d{3} entities", update.stdout)
+    assert f"re-enriched {stored} of {stored} spots without an entity" in update.stdout
+    with psycopg.connect(db_dsn) as conn:
+        left = conn.execute("SELECT count(*) FROM spots WHERE dx_entity IS NULL").fetchone()
+    assert left == (0,)
+    again = run("cty", "reenrich", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "re-enriched 0 of 0 spots without an entity" in again.stdout
+
+    offline = run("cty", "update", env=env | {"DXSPOTS_CTY_URL": OFFLINE})
+    assert offline.returncode == 1
+    assert "country file update failed, previous files kept" in offline.stderr
+    assert (tmp_path / "cty.dat").is_file() and "re-enrich" not in offline.stdout
+    none = run("cty", "reenrich", env=env | {"DXSPOTS_DATA_DIR": str(tmp_path / "empty")})
+    assert none.returncode == 0 and "no country file to re-enrich with" in none.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "setting"), [("api", "DXSPOTS_API_PORT"), ("dashboard", "DXSPOTS_DASHBOARD_PORT")]
+)
+def test_a_busy_port_is_named_with_its_setting(command: str, setting: str, db_dsn: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(command, "--port", str(port), env={"DXSPOTS_DATABASE_URL": db_dsn})
+    assert result.returncode == 1
+    assert f"{setting}: port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr

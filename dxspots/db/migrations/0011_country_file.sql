@@ -7,8 +7,8 @@
 
 ALTER TABLE collector_status ADD COLUMN country_file text;
 COMMENT ON COLUMN collector_status.country_file IS
-    'The country file this collector enriches with: its version (VERyyyymmdd), '
-    '''unknown version'', or NULL when it has none.';
+    'The country file this collector enriches with: its version (the yyyymmdd of its VER '
+    'line), ''unknown version'', or NULL when it has none.';
 
 CREATE TABLE reenrich_progress (
     only_row      boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
