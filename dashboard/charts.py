@@ -135,11 +135,13 @@ def _moment(when: datetime) -> alt.DateTime:
     )  # fmt: skip
 
 
-def time_axis(since: datetime, until: datetime, title: str = "UTC") -> alt.Axis:
-    """An axis over `since`..`until` with at most MAX_TICKS labels, none repeated: a tick
+def time_axis(
+    since: datetime, until: datetime, title: str | None = "UTC", max_ticks: int = MAX_TICKS
+) -> alt.Axis:
+    """An axis over `since`..`until` with at most `max_ticks` labels, none repeated: a tick
     every 15 min for an hour, every hour for six, ...; `%H:%M` for a day or less."""
     minutes = (until - since).total_seconds() / 60
-    step = next((s for s in TICK_STEPS_MIN if minutes / s <= MAX_TICKS), TICK_STEPS_MIN[-1])
+    step = next((s for s in TICK_STEPS_MIN if minutes / s <= max_ticks), TICK_STEPS_MIN[-1])
     first = since.replace(second=0, microsecond=0)
     first -= timedelta(minutes=(first.hour * 60 + first.minute) % step)
     ticks = [first + timedelta(minutes=step * i) for i in range(int(minutes // step) + 2)]
@@ -237,26 +239,29 @@ def bars(
 SOLAR_TITLES = {"sfi": "Solar flux (SFI)", "a_index": "A index", "k_index": "K index"}
 
 
-def solar_chart(frame: pd.DataFrame, *, since: datetime, until: datetime) -> alt.Chart:
-    """SFI, A and K over the window, one panel each."""
-    long = frame.melt(
-        id_vars=["report_time", "kind"], value_vars=list(SOLAR_TITLES),
-        var_name="index", value_name="value",
-    ).dropna()  # fmt: skip
-    long["index"] = long["index"].map(SOLAR_TITLES)
-    long["report"] = long["kind"].str.upper()
-    long["time"] = long["report_time"].dt.strftime("%Y-%m-%d %H:%M")
+def solar_chart(frame: pd.DataFrame, index: str, *, since: datetime, until: datetime) -> alt.Chart:
+    """One of SFI, A and K (`index`: a column of the solar rows) over the window."""
+    data = frame[["report_time", "kind", index]].dropna()
+    data = data.assign(
+        report=data["kind"].str.upper(), time=data["report_time"].dt.strftime("%Y-%m-%d %H:%M")
+    )
     chart: alt.Chart = (
-        alt.Chart(long)
+        alt.Chart(data, title=SOLAR_TITLES[index])
         .mark_line(point=True, clip=True)
         .encode(
-            x=alt.X("report_time:T", scale=time_scale(since, until), axis=time_axis(since, until)),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(**COUNT_AXIS)),
-            color=alt.Color("report:N", title="report"),
-            tooltip=[alt.Tooltip("time:N", title="UTC"), "report:N", "index:N", "value:Q"],
+            x=alt.X(
+                "report_time:T",
+                scale=time_scale(since, until),
+                axis=time_axis(since, until, title=None, max_ticks=4),  # a third of the page
+            ),
+            y=alt.Y(f"{index}:Q", title=None, axis=alt.Axis(**COUNT_AXIS)),
+            color=alt.Color("report:N", title="report", legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("time:N", title="UTC"),
+                "report:N",
+                alt.Tooltip(f"{index}:Q", title=SOLAR_TITLES[index]),
+            ],
         )
-        .properties(height=140)
-        .facet(row=alt.Row("index:N", title=None, sort=list(SOLAR_TITLES.values())))
-        .resolve_scale(y="independent")
+        .properties(height=180)
     )
     return chart

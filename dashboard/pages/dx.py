@@ -18,7 +18,7 @@ TABLE_TIME = "%Y-%m-%d %H:%M"
 
 def top(filters: dict[str, object]) -> None:
     hours = st.select_slider("Window (hours)", [1, 3, 6, 12, 24, 72, 168], value=6)
-    left, right = st.columns(2)
+    left, right = st.columns([2, 3])
     entities = data.frame(
         data.query("top_dx", by="entity", minutes=hours * 60, limit=20, **filters)
     )
@@ -46,8 +46,9 @@ def lookups(call: str) -> None:
     sites = data.settings().lookup_urls
     if not sites:
         return
-    for column, (name, template) in zip(st.columns(len(sites) + 2), sites.items(), strict=False):
-        column.link_button(
+    row = st.container(horizontal=True)
+    for name, template in sites.items():
+        row.link_button(
             f"{literal(name)} ↗", lookup_url(template, call), help=f"{literal(call)} on {name}"
         )
 
@@ -71,12 +72,13 @@ def callsign() -> None:
     if not summary["spots"]:
         st.info(f"{literal(call)} has not been spotted (in the stored spots).")
         return
-    # Wider columns for the times: a date and time must not be cut at 1280 px.
-    first, last, spots, spotters = st.columns([3, 3, 2, 2])
-    first.metric("First seen (UTC)", f"{summary['first_seen']:{TABLE_TIME}}")
-    last.metric("Last seen (UTC)", f"{summary['last_seen']:{TABLE_TIME}}")
-    spots.metric("Spots", f"{summary['spots']:,}")
-    spotters.metric("Spotters", f"{summary['spotters']:,}")
+    # Each as wide as it needs (a date and time must not be cut at 1280 px), wrapping when
+    # the page is narrower than the four.
+    facts = st.container(horizontal=True, gap="large")
+    facts.metric("First seen (UTC)", f"{summary['first_seen']:{TABLE_TIME}}", width="content")
+    facts.metric("Last seen (UTC)", f"{summary['last_seen']:{TABLE_TIME}}", width="content")
+    facts.metric("Spots", f"{summary['spots']:,}", width="content")
+    facts.metric("Spotters", f"{summary['spotters']:,}", width="content")
     where = [summary["dx_entity"] or "entity unknown", summary["dx_continent"]]
     st.caption(literal(", ".join(part for part in where if part)))
     bands, modes, heard = st.columns(3)

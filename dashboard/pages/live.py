@@ -64,7 +64,10 @@ def level(spots: int, normal: float | None, *, judged: bool = True) -> str:
 
 
 def shown_normal(normal: float) -> str:
-    return f"{normal:,.0f}" if normal >= 10 or normal == 0 else f"{normal:.1f}"
+    """42, 2.5, or <0.1 (a band heard a few times in two weeks at this hour), as HTML."""
+    if normal >= 10 or normal == 0:
+        return f"{normal:,.0f}"
+    return f"{normal:.1f}" if normal >= 0.05 else "&lt;0.1"
 
 
 def tile(
@@ -80,14 +83,14 @@ def tile(
     state = level(spots, normal, judged=judged)
     name = escape(band, quote=True)
     exact = "" if normal is None else f"{normal:.2f}"
-    usual = "" if normal is None else f'<div class="dx-usual">usual {shown_normal(normal)}</div>'
+    usual = "" if normal is None else f' <span class="dx-usual">usual {shown_normal(normal)}</span>'
     return (
         f'<div class="dx-tile" data-band="{name}" data-spots="{spots:d}" data-change="{change:d}"'
         f' data-normal="{exact}" data-level="{state}"><div class="dx-band">{name}</div>'
         f'<div class="dx-count">{spots:d}</div>'
-        f'<div class="dx-delta">{arrow} {change:+d} vs the 15 min before</div>'
-        f"{usual}"
-        f'<span class="dx-level" style="background:{LEVEL_COLOURS[state]}">{state}</span></div>'
+        f'<div class="dx-delta">{arrow} {change:+d} vs 15 min before</div>'
+        f'<span class="dx-level" style="background:{LEVEL_COLOURS[state]}">{state}</span>{usual}'
+        "</div>"
     )
 
 

@@ -67,7 +67,9 @@ def solar() -> None:
     if table.empty:
         st.info("No WWV or WCY reports in this window (nodes send them hourly or three-hourly).")
         return
-    charts.draw(charts.solar_chart(table, since=since, until=until))
+    for column, index in zip(st.columns(3), charts.SOLAR_TITLES, strict=True):
+        with column:
+            charts.draw(charts.solar_chart(table, index, since=since, until=until))
 
 
 def shown(value: object) -> str:

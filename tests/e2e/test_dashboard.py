@@ -241,7 +241,7 @@ def test_propagation_paths_hours_and_solar(reader: str, monkeypatch: pytest.Monk
     at = app(reader, monkeypatch)
     at.switch_page("pages/propagation.py").run()
     no_errors(at)
-    assert len(at.get("vega_lite_chart")) == 3  # paths, band x hour, solar
+    assert len(at.get("vega_lite_chart")) == 5  # paths, band x hour, solar flux, A, K
     solar = {metric.label: metric.value for metric in at.metric}
     assert any(label.startswith("WWV") and value == "SFI 152" for label, value in solar.items())
 

@@ -156,11 +156,13 @@ def test_the_solar_indices_are_named_and_have_no_arrows(
     solar = [m for m in at.metric if m.label.startswith(("WWV", "WCY"))]
     assert len(solar) == 2
     assert all(m.proto.direction == Metric.MetricDirection.NONE for m in solar)  # no ▲
-    spec = json.loads(at.get("vega_lite_chart")[2].proto.spec)
-    assert spec["facet"]["row"]["sort"] == ["Solar flux (SFI)", "A index", "K index"]
-    x = spec["spec"]["encoding"]["x"]
-    assert x["axis"]["format"] == "%d %b %H:%M"  # seven days: the date too
-    assert x["scale"]["type"] == "utc"
+    solar_charts = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")[2:]]
+    assert [spec["title"] for spec in solar_charts] == ["Solar flux (SFI)", "A index", "K index"]
+    for spec in solar_charts:
+        x = spec["encoding"]["x"]
+        assert x["axis"]["format"] == "%d %b %H:%M"  # seven days: the date too
+        assert x["scale"]["type"] == "utc"
+        assert spec["encoding"]["y"]["axis"] == {"format": "d", "tickMinStep": 1}
     for heatmap in at.get("vega_lite_chart")[:2]:
         encoding = json.loads(heatmap.proto.spec)["encoding"]
         for axis in ("x", "y"):
@@ -175,7 +177,7 @@ def test_one_time_format_on_chart_axes(reader: str, monkeypatch: pytest.MonkeyPa
     at.switch_page("pages/propagation.py").run()
     at.select_slider[2].set_value(1).run()
     no_errors(at)
-    solar = json.loads(at.get("vega_lite_chart")[2].proto.spec)["spec"]["encoding"]["x"]
+    solar = json.loads(at.get("vega_lite_chart")[2].proto.spec)["encoding"]["x"]
     assert solar["axis"]["format"] == "%H:%M"
     start, end = (
         datetime(v["year"], v["month"], v["date"], v["hours"], v["minutes"], tzinfo=UTC)
