@@ -24,7 +24,7 @@ def history(now: datetime) -> list[Spot]:
     rng = random.Random(3)
     template = make_spots(now, count=1)[0]
     bands = (("160m", 1830.0), ("40m", 7020.0), ("20m", 14025.0), ("15m", 21030.0))
-    spots = []
+    spots: list[Spot] = []
     hour = now.replace(minute=0, second=0, microsecond=0)
     for day in range(HISTORY_DAYS + 1):
         for shift in (-1, 0, 1):

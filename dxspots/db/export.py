@@ -2,9 +2,9 @@
 
 `dxspots export` takes the filters of the API's `/v1/spots` (the catalogue's `all_spots`),
 reads the rows with a server-side cursor in chunks, and writes each chunk as it comes, so
-a year of spots never sits in memory: CSV and Parquet through pandas (Parquet with a fixed
-schema from the row type, via pyarrow), JSON lines directly. pandas and pyarrow come with the
-`dashboard` extra; without them only JSON lines is possible.
+a year of spots never sits in memory: CSV in the one CSV format of the API and the
+dashboard (dxspots.spreadsheet), JSON lines directly, Parquet through pandas with a fixed
+schema from the row type (via pyarrow, which come with the `dashboard` extra).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from typing import IO, Any, get_type_hints
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from dxspots.queries import Statement
 from dxspots.queries.catalogue import SPOT_COLUMNS
 from dxspots.queries.rows import SpotRow
-from dxspots.spreadsheet import frame_csv
+from dxspots.spreadsheet import column_kind, csv_lines
 
 CHUNK_ROWS = 50_000
 FORMATS = ("csv", "parquet", "jsonl")
@@ -32,8 +32,10 @@ class ExportError(ValueError):
     """The export cannot be made as asked; the message says why."""
 
 
-def _chunks(conn: psycopg.Connection[Any], statement: Statement) -> Iterator[list[dict[str, Any]]]:
-    with conn.transaction(), conn.cursor(name="dxspots_export", row_factory=dict_row) as cur:
+def _chunks(
+    conn: psycopg.Connection[Any], statement: Statement, row_factory: Any = dict_row
+) -> Iterator[list[Any]]:
+    with conn.transaction(), conn.cursor(name="dxspots_export", row_factory=row_factory) as cur:
         cur.itersize = CHUNK_ROWS
         cur.execute(statement.sql, statement.values)
         while rows := cur.fetchmany(CHUNK_ROWS):
@@ -98,15 +100,17 @@ def export_spots(
     if fmt not in FORMATS:
         raise ExportError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     try:
-        if fmt != "jsonl":
+        if fmt == "parquet":
             import pandas  # noqa: F401  (spots_frame uses it)
             import pyarrow as pa
             import pyarrow.parquet as pq
     except ImportError:
         raise ExportError(
-            f"{fmt} needs pandas and pyarrow: pip install 'dxspots[dashboard]' (or use "
-            "--format jsonl)"
+            "parquet needs pandas and pyarrow: pip install 'dxspots[dashboard]' (or use "
+            "--format csv or jsonl)"
         ) from None
+    if fmt == "csv":
+        return _write_csv(conn, statement, out, progress)
     rows = 0
     writer = None
     schema: Any = _arrow_schema() if fmt == "parquet" else None
@@ -117,20 +121,32 @@ def export_spots(
                     record = {key: _iso(value) for key, value in row.items()}
                     out.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
             else:
-                frame = spots_frame(chunk)
-                if fmt == "csv":
-                    frame_csv(frame, out, header=rows == 0)
-                else:
-                    if writer is None:
-                        writer = pq.ParquetWriter(out, schema, compression="zstd")
-                    writer.write_table(pa.Table.from_pandas(frame, schema, preserve_index=False))
+                if writer is None:
+                    writer = pq.ParquetWriter(out, schema, compression="zstd")
+                table = pa.Table.from_pandas(spots_frame(chunk), schema, preserve_index=False)
+                writer.write_table(table)
             rows += len(chunk)
             progress(len(chunk))
-        if rows == 0 and fmt == "csv":
-            out.write((",".join(COLUMNS) + "\r\n").encode())
         if rows == 0 and fmt == "parquet":
             pq.write_table(schema.empty_table(), out)
     finally:
         if writer is not None:
             writer.close()
+    return rows
+
+
+def _write_csv(
+    conn: psycopg.Connection[Any],
+    statement: Statement,
+    out: IO[bytes],
+    progress: Callable[[int], object],
+) -> int:
+    """The rows as CSV, the header even when there are none (values in COLUMNS order)."""
+    kinds = [column_kind(hint) for hint in get_type_hints(SpotRow).values()]
+    out.write(next(csv_lines(COLUMNS, kinds, [])).encode())
+    rows = 0
+    for chunk in _chunks(conn, statement, row_factory=tuple_row):
+        out.write("".join(csv_lines(COLUMNS, kinds, chunk, header=False)).encode())
+        rows += len(chunk)
+        progress(len(chunk))
     return rows

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from dxspots.queries.catalogue import Plan
 from dxspots.queries.params import encode_cursor
-from dxspots.spreadsheet import inert_sql
+from dxspots.spreadsheet import CrlfLines, column_kind, csv_select
 
 
 @dataclass(slots=True)
@@ -116,20 +116,11 @@ async def afetch(conn: psycopg.AsyncConnection[Any], plan: Plan) -> Page:
 
 
 def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
-    # COPY takes no bound parameters: `bound` has the values as quoted literals. Booleans are
-    # spelt true/false (COPY's own t/f puzzles spreadsheets); the rest is PostgreSQL's text
-    # form, times as `2026-11-27 09:13:00+00` (UTC).
-    # Text cells a spreadsheet would run as a formula get a leading ' (dxspots.spreadsheet).
+    # COPY takes no bound parameters: `bound` has the values as quoted literals. Each column
+    # is spelt as every CSV of ours spells it (dxspots.spreadsheet: true/false, times ISO
+    # 8601 with Z, inert text cells); COPY's own quoting and empty NULL are that format's.
     hints = get_type_hints(plan.query.row)
-    columns: list[sql.Composable] = []
-    for name in hints:
-        column = sql.Identifier(name)
-        if hints[name] in (bool, bool | None):
-            columns.append(sql.SQL("{}::text AS {}").format(column, column))
-        elif hints[name] in (str, str | None):
-            columns.append(sql.SQL("{} AS {}").format(inert_sql(column), column))
-        else:
-            columns.append(column)
+    columns = [csv_select(name, column_kind(hint)) for name, hint in hints.items()]
     return sql.SQL(
         "COPY (SELECT {} FROM ({}) AS answer) TO STDOUT WITH (FORMAT csv, HEADER)"
     ).format(
@@ -139,17 +130,19 @@ def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
 
 
 def copy_csv(conn: psycopg.Connection[Any], plan: Plan) -> Iterator[bytes]:
-    """Yield `plan`'s rows as CSV with a header, as COPY sends them."""
+    """Yield `plan`'s rows as CSV with a header (the one format, dxspots.spreadsheet)."""
     statement = psycopg.ClientCursor(conn).mogrify(plan.main.sql, plan.main.values)
     copy = _copy_statement(plan, statement)
+    crlf = CrlfLines()
     with conn.cursor() as cur, cur.copy(copy) as out:
-        yield from (bytes(chunk) for chunk in out)
+        yield from (crlf(bytes(chunk)) for chunk in out)
 
 
 async def acopy_csv(conn: psycopg.AsyncConnection[Any], plan: Plan) -> AsyncIterator[bytes]:
-    """Yield `plan`'s rows as CSV with a header, as COPY sends them (asyncio)."""
+    """Yield `plan`'s rows as CSV with a header (the one format; asyncio)."""
     statement = psycopg.AsyncClientCursor(conn).mogrify(plan.main.sql, plan.main.values)
     copy = _copy_statement(plan, statement)
+    crlf = CrlfLines()
     async with conn.cursor() as cur, cur.copy(copy) as out:
         async for chunk in out:
-            yield bytes(chunk)
+            yield crlf(bytes(chunk))

@@ -29,6 +29,7 @@ from dxspots.queries import (
 )
 from dxspots.queries.rows import SpotRow
 from dxspots.spot import Spot
+from dxspots.spreadsheet import float_text, inert
 from tests.conftest import login_role
 from tests.spotset import all_rows, make_spots, store
 
@@ -235,17 +236,16 @@ def test_csv_from_copy_has_the_rows_of_the_json(reader: psycopg.Connection[Any],
 
 
 def text_of(value: Any) -> str:
-    """What COPY's CSV writes for a value (times in the session's UTC)."""
+    """What a CSV cell of ours holds for a value, once read back (docs/fields.md)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return float_text(value)
     if isinstance(value, datetime):
-        text = str(value.astimezone(UTC)).removesuffix("+00:00")
-        return (text.rstrip("0") if "." in text else text) + "+00"
-    return str(value)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return inert(value) if isinstance(value, str) else str(value)
 
 
 def test_the_reader_is_read_only_with_a_statement_timeout(reader: psycopg.Connection[Any]) -> None:

@@ -144,4 +144,4 @@ def test_dashboard_download_neutralises_formulas(
         no_errors(at)
         at.button[0].click().run()
         no_errors(at)
-        check_csv(at.session_state["export_csv"].decode())
+        check_csv(at.session_state["export_prepared"]["file"].decode())
