@@ -532,11 +532,21 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_cty(args: argparse.Namespace, settings: Settings) -> int:
     """Download the country files, then re-enrich; or re-enrich alone."""
+    import psycopg
+
     if args.cty_command == "update":
         fetch_country_file(settings)
-    with writer_dsn(settings) as dsn, connect(dsn) as conn:
-        migrate_or_fail(conn)
-        reenrich(conn, settings, restart=getattr(args, "restart", False))
+    try:
+        with writer_dsn(settings) as dsn, connect(dsn) as conn:
+            migrate_or_fail(conn)
+            reenrich(conn, settings, restart=getattr(args, "restart", False))
+    except (CommandError, psycopg.Error) as error:
+        if args.cty_command != "update":
+            raise
+        raise CommandError(
+            f"the country file was installed, but the stored spots were not re-enriched: "
+            f"{str(error).strip()}. Run `dxspots cty reenrich` when the database answers."
+        ) from None
     return 0
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from dxspots.settings import ENV_PREFIX, Settings, SettingsError, load_settings, unknown_settings
+from dxspots.settings import (
+    ENV_PREFIX,
+    NodeConfig,
+    Settings,
+    SettingsError,
+    load_settings,
+    unknown_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_SETTINGS = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
@@ -28,6 +35,21 @@ def test_every_setting_is_in_env_example() -> None:
 def test_every_setting_is_in_configuration_doc() -> None:
     text = (REPO / "docs" / "configuration.md").read_text()
     assert set(re.findall(r"^\| `(DXSPOTS_[A-Z_]+)`", text, re.M)) == ALL_SETTINGS
+
+
+def test_every_node_field_is_documented() -> None:
+    """Each field of a `DXSPOTS_NODES` object: in the setting's row of configuration.md, in
+    .env.example's comment, and in collector.md's table of node fields."""
+    fields = set(NodeConfig.model_fields)
+    config = (REPO / "docs" / "configuration.md").read_text()
+    (row,) = re.findall(r"^\| `DXSPOTS_NODES` .*$", config, re.M)
+    assert set(re.findall(r'"(\w+)"', row)) >= fields
+    example = (REPO / ".env.example").read_text()
+    comment = example[: example.index("#DXSPOTS_NODES=")].rsplit("\n\n", 1)[-1]
+    assert fields <= set(re.findall(r"\w+", comment))
+    collector = (REPO / "docs" / "collector.md").read_text()
+    table = collector[collector.index("## Nodes") :].split("\n\n")[2]
+    assert fields <= set(re.findall(r"`(\w+)`", table))
 
 
 def test_defaults() -> None:
