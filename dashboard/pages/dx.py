@@ -18,27 +18,25 @@ TABLE_TIME = "%Y-%m-%d %H:%M"
 
 def top(filters: dict[str, object]) -> None:
     hours = st.select_slider("Window (hours)", [1, 3, 6, 12, 24, 72, 168], value=6)
-    left, right = st.columns([2, 3])
     entities = data.frame(
         data.query("top_dx", by="entity", minutes=hours * 60, limit=20, **filters)
     )
     calls = data.frame(data.query("top_dx", minutes=hours * 60, limit=20, **filters))
-    with left:
-        st.subheader("Most spotted entities")
-        if entities.empty:
-            st.info("No spots with a known entity in this window.")
-        else:
-            charts.draw(charts.bars(entities, "dx_entity", "spots"))
-    with right:
-        st.subheader("Most spotted calls")
-        if calls.empty:
-            st.info("No spots in this window.")
-        else:
-            calls["bands"] = calls["bands"].str.replace(",", ", ")
-            charts.table(
-                calls, ["dx_call", "dx_entity", "spots", "spotters", "bands", "last_spot"],
-                data.settings().lookup_urls,
-            )  # fmt: skip
+    # The calls across the page: their links and times do not fit in half of it at 1280 px.
+    st.subheader("Most spotted calls")
+    if calls.empty:
+        st.info("No spots in this window.")
+    else:
+        calls["bands"] = calls["bands"].str.replace(",", ", ")
+        charts.table(
+            calls, ["dx_call", "dx_entity", "spots", "spotters", "bands", "last_spot"],
+            data.settings().lookup_urls,
+        )  # fmt: skip
+    st.subheader("Most spotted entities")
+    if entities.empty:
+        st.info("No spots with a known entity in this window.")
+    else:
+        charts.draw(charts.bars(entities, "dx_entity", "spots"))
 
 
 def lookups(call: str) -> None:

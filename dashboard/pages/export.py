@@ -26,8 +26,9 @@ from dxspots.queries import all_spots
 
 EXPORT_MAX = 100_000
 FORMATS = {"CSV": ("csv", "text/csv"), "Parquet": ("parquet", "application/vnd.apache.parquet")}
+# Session state: the prepared file, its rows, end and name, and the selection it is for.
+# (Comments, not docstrings: Streamlit would print a bare string in a page.)
 PREPARED = "export_prepared"
-"""Session state: the prepared file, its rows, window and format, and the selection it is for."""
 
 
 def window() -> tuple[datetime, datetime]:
