@@ -8,7 +8,9 @@ the log; the pages show their own messages).
 That process starts here too (`python -m dashboard.server run ...`), not as Streamlit's own
 command: first it sets up logging as `dxspots` does, with the database passwords masked in
 every record, since the pages' connection pool logs libpq's words about the DSN. Streamlit's
-loggers do not reach the root logger, ours and psycopg's do; the mask holds for both.
+loggers do not reach the root logger, ours and psycopg's do; the mask holds for both. Its
+standard output and error drop what they are given once their reader is gone, so a broken
+pipe cannot stop it from stopping.
 """
 
 from __future__ import annotations

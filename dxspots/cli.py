@@ -1,10 +1,8 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, export, db migrate, db status, cty update, collect, simulate, api,
-up.
-Each imports what it needs when it runs, so `dxspots parse` never loads the database driver,
-and the apps (collect, simulate now; api, dashboard later) load only with their own
-subcommand.
+Subcommands: parse, import, export, db migrate, db status, cty update, cty reenrich, collect,
+simulate, api, dashboard, up. Each imports what it needs when it runs, so `dxspots parse`
+never loads the database driver, and the apps load only with their own subcommand.
 """
 
 from __future__ import annotations
@@ -636,8 +634,12 @@ def up_ports(settings: Settings) -> list[Port]:
 def say(text: str) -> None:
     """Print a line of `up`'s own; a reader that went away (`| tee`, killed by the same
     Ctrl-C) must not stop `up` before it has stopped its children."""
-    with contextlib.suppress(BrokenPipeError):
+    try:
         print(text, flush=True)
+    except BrokenPipeError:  # what is still buffered goes nowhere, not into an error at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def first_country_file(settings: Settings) -> None:
@@ -660,19 +662,24 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the database, migrations, collector, API and dashboard until Ctrl-C."""
     from dxspots.supervise import SuperviseError, check_ports, single_instance
 
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, lambda *_: stop.set())
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Until the children run, a stop interrupts what is going on (a download, a long
+    # re-enrichment, which continues next time) and the local server is stopped on the way
+    # out; SIGINT does that by itself.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
     simulated = args.simulate or settings.callsign is None
     try:
         with single_instance(settings.data_dir):
             check_ports(up_ports(settings))  # before anything starts, and before the banner
-            return _up(settings, simulated, stop)
+            return _up(settings, simulated)
     except SuperviseError as error:
         raise CommandError(str(error)) from None
 
 
-def _up(settings: Settings, simulated: bool, stop: threading.Event) -> int:
+def _up(settings: Settings, simulated: bool) -> int:
     """`cmd_up` once the ports and the data directory are known to be free."""
     import json
 
@@ -742,6 +749,10 @@ def _up(settings: Settings, simulated: bool, stop: threading.Event) -> int:
             f"  database   {Redactor(dsn_secrets(dsn))(dsn)}  ({password})\n"
             "Press Ctrl-C to stop everything."
         )
+        # From here a stop (Ctrl-C, SIGTERM, a closed terminal) is the supervisor's to do.
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, lambda *_: stop.set())
         ended = run_services(services, stop)
     if ended:
         raise CommandError(f"{ended}; everything was stopped (its messages are above)")

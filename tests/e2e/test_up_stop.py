@@ -145,3 +145,35 @@ def test_up_stops_its_whole_tree(db_dsn: str, tmp_path: Path, how: str, piped: b
         if how != "SIGKILL to up":
             assert "dxspots up: stopped" in text, text[-3000:]
             assert root.returncode == 0
+
+
+@pytest.mark.timeout(120)
+def test_up_stopped_before_its_children_start_exits_at_once(db_dsn: str, tmp_path: Path) -> None:
+    """A stop while `up` still prepares (here: a country file server that never answers)
+    ends it within a second or two, with nothing started and no traceback."""
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/cty/"
+        api = free_port()
+        env = up_env(tmp_path / "data", api, free_port(), database_url=db_dsn, cty_url=url)
+        log = tmp_path / "up.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dxspots.cli", "up"], env=env, cwd=REPO, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_for(lambda: "fetching cty.dat" in log.read_text(), 60, "the download", log)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(20)
+    assert time.monotonic() - started < 5
+    text = log.read_text()
+    assert code == 130 and "Traceback" not in text, text
+    assert "Press Ctrl-C" not in text and len(tree_left(process.pid)) == 0
+    assert bindable(api)
+
+
+def tree_left(pid: int) -> list[psutil.Process]:
+    """Processes whose parent was `pid` (none once it and its children are gone)."""
+    return [p for p in psutil.process_iter(["ppid"]) if p.info["ppid"] == pid]
