@@ -11,6 +11,7 @@ was there before the reader came.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
+from dashboard import charts, data
 
 NEW_FOR = timedelta(minutes=5)
 NEW_MARK = "●"
@@ -29,6 +30,13 @@ BOARD_COLUMNS = [
     "first_seen", "last_seen", "best_snr", "latest_comment", "latest_spotter",
     "is_skimmer_only",
 ]  # fmt: skip
+SHOWN_ORDER = [
+    "new", "dx_call", "band", "freq_khz", "mode", "spotters", "spots", "first_seen",
+    "last_seen", "best_snr", "latest_comment", "latest_spotter", "dx_entity", "dx_continent",
+    "is_skimmer_only",
+]  # fmt: skip
+# What a DXer reads first, first: at 1280 px the entity and what follows may need a scroll.
+VISIBLE_ROWS = 20
 TEXT_COLUMNS = ["mode", "dx_entity", "dx_continent", "latest_comment", "latest_spotter"]
 COLUMN_CONFIG = {
     "new": st.column_config.TextColumn(
@@ -36,7 +44,6 @@ COLUMN_CONFIG = {
         width="small",
         help=f"Not on the board before; marked for {NEW_FOR.seconds // 60} min",
     ),
-    "dx_call": st.column_config.TextColumn("DX"),
     "band": st.column_config.TextColumn("Band"),
     "freq_khz": st.column_config.NumberColumn("kHz", format="%.1f"),
     "mode": st.column_config.TextColumn("Mode"),
@@ -84,15 +91,16 @@ def mark_new(
 def shown(table: pd.DataFrame, new: list[bool]) -> pd.DataFrame:
     """The board as displayed: a `new` mark first, no "None" in empty cells."""
     out = table[BOARD_COLUMNS].copy()
-    out.insert(0, "new", [NEW_MARK if flag else "" for flag in new])
+    out["new"] = [NEW_MARK if flag else "" for flag in new]
     for column in TEXT_COLUMNS:
         out[column] = out[column].fillna("")
     out["best_snr"] = ["" if pd.isna(value) else f"{int(value)} dB" for value in table["best_snr"]]
-    return out
+    return out[SHOWN_ORDER]
 
 
-def board(filters: dict[str, Any], minutes: int) -> None:
-    """Draw the board for the last `minutes` with the spot filters (a refreshing part calls it)."""
+def board(filters: dict[str, Any], minutes: int, lookups: Mapping[str, str]) -> None:
+    """Draw the board for the last `minutes` with the spot filters (a refreshing part calls
+    it); each DX call links to its history and to the `lookups` sites."""
     page = data.query("dx_board", minutes=minutes, limit=LIMIT, **filters)
     table = data.frame(page, BOARD_COLUMNS)
     view = repr((sorted(filters.items()), minutes))
@@ -107,4 +115,9 @@ def board(filters: dict[str, Any], minutes: int) -> None:
         + (f"; {fresh} new {NEW_MARK}" if fresh else "")
         + (f" (the {LIMIT} most recent shown)" if len(table) >= LIMIT else "")
     )
-    st.dataframe(shown(table, new), column_config=COLUMN_CONFIG, hide_index=True, width="stretch")
+    linked, config, order = charts.call_links(shown(table, new), lookups, calls=("dx_call",))
+    st.dataframe(
+        linked, column_order=order, column_config={**config, **COLUMN_CONFIG},
+        hide_index=True, width="stretch", placeholder="",
+        height=38 + 35 * min(len(table), VISIBLE_ROWS),
+    )  # fmt: skip

@@ -32,6 +32,7 @@ BAND_COLOURS = {
     "12m": "#fdbf6f", "10m": "#cab2d6", "6m": "#b15928", "4m": "#8c6d31", "2m": "#17becf",
 }  # fmt: skip
 OTHER_BAND_COLOUR = "#7f7f7f"
+UNKNOWN_BAND = "unknown"
 
 OCEAN = "#eef3f7"
 LAND = "#d8d3c4"
@@ -81,7 +82,7 @@ def path_features(table: pd.DataFrame) -> list[dict[str, Any]]:
                     ],
                 },
                 "properties": {
-                    "band": str(row.band),
+                    "band": str(row.band) if isinstance(row.band, str) else UNKNOWN_BAND,
                     "spots": int(row.spots),
                     "dx_calls": int(row.dx_calls),
                     "dx_call": str(row.dx_call),
@@ -137,7 +138,7 @@ def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
     if features:
         layers.append(
             alt.Chart(alt.InlineData(values=features))
-            .mark_geoshape(filled=False, strokeWidth=1.2, strokeOpacity=0.7)
+            .mark_geoshape(filled=False, strokeWidth=1.1, strokeOpacity=0.55)
             .encode(
                 stroke=alt.Color(
                     "properties.band:N",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from dashboard.dxboard import BOARD_COLUMNS, NEW_FOR, NEW_MARK, mark_new, shown
+from dashboard.dxboard import BOARD_COLUMNS, NEW_FOR, NEW_MARK, SHOWN_ORDER, mark_new, shown
 
 T0 = datetime(2025, 6, 21, 18, 0, tzinfo=UTC)
 
@@ -52,7 +52,8 @@ def test_the_shown_board_has_a_mark_column_and_no_none() -> None:
     table = board(("VP8PJ", "20m"), ("3Y0K", "40m"))
     table.loc[1, "best_snr"] = 23
     out = shown(table, [True, False])
-    assert list(out.columns) == ["new", *BOARD_COLUMNS]
+    assert list(out.columns) == SHOWN_ORDER and set(SHOWN_ORDER) == {"new", *BOARD_COLUMNS}
+    assert SHOWN_ORDER[:3] == ["new", "dx_call", "band"]
     assert list(out["new"]) == [NEW_MARK, ""]
     assert list(out["best_snr"]) == ["", "23 dB"]
     text = out.drop(columns=["first_seen", "last_seen"]).astype(str)

@@ -1,0 +1,69 @@
+"""Map: where the window's spots go, spotter to DX, coloured by band, over day and night.
+
+Drawn in the browser from data in the page alone (the world outline ships with dxspots), so
+it works on a server with no internet. The paths are the `map_paths` query's: spots grouped
+by band and the two ends' positions, at most `LIMIT` lines, the busiest first.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import data, notices
+from dashboard.filters import spot_filters
+from dashboard.guard import guarded
+from dashboard.mapchart import PATH_COLUMNS, map_chart, path_features
+
+WINDOWS = {"15 min": 15, "30 min": 30, "1 h": 60, "3 h": 180, "6 h": 360, "24 h": 1440}
+LIMIT = 2000
+REFRESH_AT_LEAST_S = 60.0  # the night moves a quarter degree a minute
+# (Comments, not docstrings, below the module's: Streamlit prints a bare string in a page.)
+
+
+def paths(filters: dict[str, object], minutes: int) -> None:
+    now = data.utc_now()
+    page = data.query("map_paths", minutes=minutes, limit=LIMIT, **filters)
+    table = data.frame(page, PATH_COLUMNS)
+    drawn = len(path_features(table))
+    st.altair_chart(map_chart(table, now), width="stretch")
+    totals = page.extras.get("totals") or {}
+    left_out = int(totals.get("left_out") or 0) + len(table) - drawn
+    unplaced = (
+        f" {left_out} spot has no known position and is not drawn."
+        if left_out == 1
+        else f" {left_out} spots have no known position and are not drawn."
+        if left_out
+        else ""
+    )
+    if table.empty:
+        st.info(
+            "No spots with known positions in this window with these filters (positions come "
+            f"from the country file).{unplaced}"
+        )
+        return
+    spots = int(table["spots"].sum())
+    more = f", the {LIMIT} busiest shown" if len(table) >= LIMIT else ""
+    st.caption(
+        f"{drawn} paths ({spots} spots){more}.{unplaced} Night shaded, the day/night line in "
+        f"grey and the sun's point for {now:%H:%M} UTC. Ends are the entities' positions from "
+        "the country file, not the stations' own."
+    )
+
+
+def page() -> None:
+    st.title("Map")
+    with guarded():
+        notices.show()
+        filters = spot_filters()
+        window = st.select_slider("Window", list(WINDOWS), value="30 min", key="map_window")
+        every = max(data.settings().dashboard_refresh, REFRESH_AT_LEAST_S)
+
+        @st.fragment(run_every=every)
+        def live() -> None:
+            with guarded():
+                paths(filters, WINDOWS[str(window)])
+
+        live()
+
+
+page()
