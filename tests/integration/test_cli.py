@@ -281,7 +281,7 @@ def test_export_csv_and_jsonl_by_window_and_band(
     assert "exported 3 spots" in result.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [r["dx_call"] for r in rows] == ["UA0ZZZ", "CS3B", "HC2AO"]  # by spot time
-    assert rows[1]["spot_time"] == "2026-11-27 09:13:00+00:00" and rows[1]["band"] == "20m"
+    assert rows[1]["spot_time"] == "2026-11-27T09:13:00Z" and rows[1]["band"] == "20m"
     assert set(rows[0]) - {"id"} == set(
         json.loads(run("parse", stdin=LOG, env=cty_env).stdout.splitlines()[-1])
     ) - {"line", "kind"}
