@@ -145,8 +145,11 @@ def time_axis(
     first = since.replace(second=0, microsecond=0)
     first -= timedelta(minutes=(first.hour * 60 + first.minute) % step)
     ticks = [first + timedelta(minutes=step * i) for i in range(int(minutes // step) + 2)]
+    ticks = [t for t in ticks if since <= t <= until]
+    if minutes <= 1440:  # `%H:%M` repeats after a day: a window of exactly one ends in it
+        ticks = [t for t in ticks if t > until - timedelta(days=1)]
     return alt.Axis(
-        values=[_moment(t) for t in ticks if since <= t <= until],
+        values=[_moment(t) for t in ticks],
         format="%H:%M" if minutes <= 1440 else "%d %b %H:%M",
         title=title, labelOverlap=True, grid=True,
     )  # fmt: skip

@@ -49,9 +49,11 @@ def _from_address() -> tuple[dict[str, Any], set[str]]:
             raw[key] = st.query_params[key]
     present = {key for key, value in raw.items() if value}
     good: dict[str, Any] = {}
-    for key in (key for key in raw if key in present):  # in a fixed order
+    for key, value in raw.items():  # in a fixed order: the warnings' order
+        if not value:
+            continue
         try:
-            read = getattr(read_params(SpotFilters, {key: raw[key]}), key)
+            read = getattr(read_params(SpotFilters, {key: value}), key)
         except ParameterError as error:
             st.sidebar.warning(f"Ignored from the address: {literal(error)}")
             continue
