@@ -98,9 +98,14 @@ def _band_scale(bands: list[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[BAND_COLOURS.get(b, OTHER_BAND_COLOUR) for b in domain])
 
 
-def _shape(geometry: dict[str, Any], kind: str) -> alt.InlineData:
-    feature = {"type": "Feature", "geometry": geometry, "properties": {"layer": kind}}
-    return alt.InlineData(values=[feature])
+def _inline(values: Any, **format: str) -> dict[str, Any]:
+    """Inline data as a plain dict: Altair checks an `InlineData`'s values against the
+    schema when it is made, which for the outline and 2,000 lines took 0.4 s a drawing."""
+    return {"values": values, "format": format} if format else {"values": values}
+
+
+def _shape(geometry: dict[str, Any], kind: str) -> dict[str, Any]:
+    return _inline([{"type": "Feature", "geometry": geometry, "properties": {"layer": kind}}])
 
 
 def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
@@ -116,18 +121,16 @@ def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
         alt.Chart(alt.graticule(step=[30, 30])).mark_geoshape(
             filled=False, stroke="#c9d3dc", strokeWidth=0.4
         ),
-        alt.Chart(
-            alt.InlineData(
-                values=land(), format=alt.TopoDataFormat(type="topojson", feature="land")
-            )
-        ).mark_geoshape(fill=LAND, stroke=COAST, strokeWidth=0.5),
+        alt.Chart(_inline(land(), type="topojson", feature="land")).mark_geoshape(
+            fill=LAND, stroke=COAST, strokeWidth=0.5
+        ),
         alt.Chart(_shape({"type": "Polygon", "coordinates": [night(when)]}, "night"))
         .mark_geoshape(fill=NIGHT, fillOpacity=0.22, stroke=None)
         .encode(tooltip=alt.value(None)),
         alt.Chart(_shape({"type": "LineString", "coordinates": terminator(when)}, "terminator"))
         .mark_geoshape(filled=False, stroke=TERMINATOR, strokeWidth=1.5)
         .encode(tooltip=alt.value(f"Day/night line at {when:%H:%M} UTC")),
-        alt.Chart(alt.InlineData(values=[{"lon": round(sun_lon, 2), "lat": round(sun_lat, 2)}]))
+        alt.Chart(_inline([{"lon": round(sun_lon, 2), "lat": round(sun_lat, 2)}]))
         .mark_point(shape="circle", size=90, filled=True, color="#f2b705", stroke="#8a6d00")
         .encode(
             longitude="lon:Q",
@@ -137,7 +140,7 @@ def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
     ]
     if features:
         layers.append(
-            alt.Chart(alt.InlineData(values=features))
+            alt.Chart(_inline(features))
             .mark_geoshape(filled=False, strokeWidth=1.1, strokeOpacity=0.55)
             .encode(
                 stroke=alt.Color(
