@@ -10,9 +10,16 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# The pages live in views/, not pages/: a pages/ folder beside this file is Streamlit's old
+# page list, which it shows instead of this navigation to a first visitor who opens a page's
+# own address (/dx) before anyone has opened /.
+PAGES = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="dxspots", page_icon=":material/sensors:", layout="wide")
+# The tab's icon is a file served by the dashboard itself: a `:material/...:` icon there is
+# fetched by the browser from Google's font servers, and a home server may be offline or private.
+ICON = Path(__file__).resolve().parent / "icon.png"
+
+st.set_page_config(page_title="dxspots", page_icon=str(ICON), layout="wide")
 navigation = st.navigation(
     [
         st.Page(PAGES / "live.py", title="Live", icon=":material/sensors:", default=True),

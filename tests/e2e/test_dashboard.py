@@ -162,17 +162,17 @@ def test_filters_are_kept_when_another_page_is_opened(
     at = app(reader, monkeypatch).run()
     at.sidebar.multiselect(key="filter_band").set_value(["20m"]).run()
     at.sidebar.multiselect(key="filter_spotter_continent").set_value(["EU"]).run()
-    click_in_navigation(at, "pages/propagation.py")  # a page without the band filter
+    click_in_navigation(at, "views/propagation.py")  # a page without the band filter
     no_errors(at)
     assert at.sidebar.multiselect(key="filter_spotter_continent").value == ["EU"]
     assert at.query_params == {"spotter_continent": "EU"}  # what this page's view is
-    click_in_navigation(at, "pages/dx.py")
+    click_in_navigation(at, "views/dx.py")
     no_errors(at)
     assert at.sidebar.multiselect(key="filter_band").value == ["20m"]
     assert at.query_params == {"band": "20m", "spotter_continent": "EU"}  # bookmarkable
     assert set(table(at)["bands"]) == {"20m"}
     at.sidebar.multiselect(key="filter_band").set_value([]).run()
-    click_in_navigation(at, "pages/live.py")
+    click_in_navigation(at, "views/live.py")
     no_errors(at)
     assert at.sidebar.multiselect(key="filter_band").value == []
     assert at.query_params == {"spotter_continent": "EU"}
@@ -207,7 +207,7 @@ def test_an_empty_database_explains_what_to_start(
     no_errors(at)
     assert any("dxspots collect" in info.value for info in at.info)
     assert not at.dataframe and not TILE_RE.search("".join(b.value for b in at.markdown))
-    for page in ("pages/collector.py", "pages/export.py"):
+    for page in ("views/collector.py", "views/export.py"):
         at.switch_page(page).run()
         no_errors(at)
 
@@ -220,8 +220,8 @@ def test_a_database_that_is_down_is_one_message_on_every_page(
     info = psycopg.conninfo.conninfo_to_dict(db_dsn) | {"host": "127.0.0.1", "port": port}
     dead = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
     at = app(dead, monkeypatch)
-    for page in (None, "pages/propagation.py", "pages/dx.py", "pages/collector.py",
-                 "pages/export.py"):  # fmt: skip
+    for page in (None, "views/propagation.py", "views/dx.py", "views/collector.py",
+                 "views/export.py"):  # fmt: skip
         if page:
             at.switch_page(page)
         caplog.clear()
@@ -239,7 +239,7 @@ def test_a_database_that_is_down_is_one_message_on_every_page(
 
 def test_propagation_paths_hours_and_solar(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(reader, monkeypatch)
-    at.switch_page("pages/propagation.py").run()
+    at.switch_page("views/propagation.py").run()
     no_errors(at)
     assert len(at.get("vega_lite_chart")) == 5  # paths, band x hour, solar flux, A, K
     solar = {metric.label: metric.value for metric in at.metric}
@@ -250,7 +250,7 @@ def test_dx_tops_and_a_callsign(
     reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app(reader, monkeypatch)
-    at.switch_page("pages/dx.py").run()
+    at.switch_page("views/dx.py").run()
     no_errors(at)
     hours = [r for r in all_rows(spots_dsn) if r["spot_time"] >= NOW - timedelta(hours=6)]
     calls = table(at)
@@ -267,7 +267,7 @@ def test_dx_tops_and_a_callsign(
 
 def test_collector_lists_nodes(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(reader, monkeypatch)
-    at.switch_page("pages/collector.py").run()
+    at.switch_page("views/collector.py").run()
     no_errors(at)
     nodes = table(at)
     assert list(nodes["node"]) == ["rbn"] and list(nodes["state"]) == ["logged in"]
@@ -290,7 +290,7 @@ def test_export_counts_first_and_downloads_the_catalogue_rows(
     reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app(reader, monkeypatch, band="20m")
-    at.switch_page("pages/export.py").run()
+    at.switch_page("views/export.py").run()
     no_errors(at)
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     since, until = hour - timedelta(days=1), hour + timedelta(hours=1)  # the default window
@@ -316,7 +316,7 @@ def test_export_a_window_of_times_as_parquet(reader: str, monkeypatch: pytest.Mo
     hour = NOW.replace(minute=0, second=0, microsecond=0)
     since, until = hour - timedelta(hours=2), hour - timedelta(minutes=30)
     at = app(reader, monkeypatch)
-    at.switch_page("pages/export.py").run()
+    at.switch_page("views/export.py").run()
     at.date_input(key="export_from_day").set_value(since.date())
     at.time_input(key="export_from_time").set_value(since.time())
     at.date_input(key="export_to_day").set_value(until.date())
@@ -350,7 +350,7 @@ def test_export_count_and_file_agree_while_spots_arrive(
         return store(spots_dsn, spots)
 
     at = app(reader, monkeypatch)
-    at.switch_page("pages/export.py").run()
+    at.switch_page("views/export.py").run()
     before = int(at.metric[0].value.replace(",", ""))
     assert arrive(21) == 5
     at.button[0].click().run()

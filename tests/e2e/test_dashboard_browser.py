@@ -23,17 +23,25 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from dxspots.db.writer import SpotWriter
 from tests.conftest import REPO, login_role
 from tests.e2e.apiprocess import free_port
+from tests.liveset import messages, place
 from tests.spotset import make_spots, store
 
 PAGES = [  # path, title, charts to wait for
     ("", "Live band activity", 1),
+    ("board", "DX board", 0),
+    ("map", "Map", 1),
     ("propagation", "Propagation", 3),
     ("dx", "DX", 1),
+    ("messages", "Messages", 0),
     ("collector", "Collector", 0),
     ("export", "Export", 0),
 ]
+NAVIGATION = ["Live", "DX board", "Map", "Propagation", "DX", "Messages", "Collector", "Export"]
+WIDTH = 1280
+"""The screen width the pages must fit (a laptop's browser window)."""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +53,11 @@ def chromium() -> str:
 
 @pytest.fixture
 def dashboard(db_dsn: str, tmp_path: Path) -> Iterator[str]:
-    store(db_dsn, make_spots(datetime.now(UTC)))
+    now = datetime.now(UTC)
+    store(db_dsn, make_spots(now))
+    place(db_dsn)  # coordinates for the map, SNRs for the board
+    with psycopg.connect(db_dsn) as conn:
+        SpotWriter(conn).write(messages(now))
     with psycopg.connect(db_dsn, autocommit=True) as admin:
         admin.execute(
             "INSERT INTO node_status (node, host, port, software, logged_in, updated_at)"
@@ -99,17 +111,23 @@ def assert_page_is_whole(page: Page, title: str, charts: int) -> None:
 
 
 def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path: Path) -> None:
+    """Every page whole at a laptop's width, with nothing fetched from anywhere but the
+    dashboard (the map's outline and night side included), and a screenshot of each."""
     shots = Path(os.environ.get("DXSPOTS_TEST_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        page.on("request", lambda request: requests.append(request.url))
         try:
             for path, title, charts in PAGES:
                 page.goto(f"{dashboard}/{path}")
                 assert_page_is_whole(page, title, charts)
+                if path in ("board", "messages"):
+                    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
                 page.screenshot(path=str(shots / f"{path or 'live'}.png"), full_page=True)
             # A bookmarked view: the filters come back from the address.
             page.goto(f"{dashboard}/?band=20m&spotter_continent=EU")
@@ -118,6 +136,32 @@ def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path:
         finally:
             browser.close()
     assert all((shots / f"{path or 'live'}.png").stat().st_size > 10_000 for path, _, _ in PAGES)
+    elsewhere = {urlsplit(url).netloc for url in requests} - {urlsplit(dashboard).netloc}
+    assert not {host for host in elsewhere if host}, elsewhere  # data: URLs have no host
+
+
+def test_a_page_address_opened_first_shows_the_navigation(dashboard: str, chromium: str) -> None:
+    """A bookmark to a page is the first visit after the server starts: the sidebar lists the
+    pages by their titles and the page is drawn wide (not Streamlit's page-folder fallback)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        try:
+            page.goto(f"{dashboard}/dx")
+            assert_page_is_whole(page, "DX", 1)
+            links = page.locator('[data-testid="stSidebarNavLink"]')
+            assert [text.split("\n")[-1] for text in links.all_inner_texts()] == NAVIGATION
+            # The first and last seen of a call fit the width, not cut to "2026-11-…".
+            page.goto(f"{dashboard}/dx?dx_call=VP8PJ")
+            assert_page_is_whole(page, "DX", 1)
+            seen = page.locator('[data-testid="stMetricValue"]')
+            seen.first.wait_for(timeout=30_000)
+            for value in seen.all()[:2]:
+                assert value.evaluate("e => e.scrollWidth <= e.clientWidth"), value.inner_text()
+        finally:
+            browser.close()
 
 
 LINK = "[Log in again](https://evil.example/)"
@@ -159,7 +203,7 @@ def test_outside_text_is_text_in_chromium(dashboard: str, db_dsn: str, chromium:
         browser = playwright.chromium.launch(
             executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
         page.on("request", lambda request: requests.append(request.url))
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         try:

@@ -23,8 +23,8 @@ from tests.e2e import test_dashboard as base
 from tests.e2e.test_dashboard import app, no_errors
 from tests.spotset import make_spots, store
 
-PAGES = ("pages/live.py", "pages/propagation.py", "pages/dx.py", "pages/collector.py",
-         "pages/export.py")  # fmt: skip
+PAGES = ("views/live.py", "views/propagation.py", "views/dx.py", "views/collector.py",
+         "views/export.py")  # fmt: skip
 reader = base.reader  # the fixtures: the test spots, read as the dashboard's role
 spots_dsn = base.spots_dsn
 TILE_LEVEL_RE = r'data-band="([^"]+)" data-spots="(\d+)" data-change="-?\d+" data-normal="([^"]*)" data-level="([^"]+)"'  # noqa: E501

@@ -93,7 +93,7 @@ def messages_dsn(db_dsn: str) -> str:
 def test_messages_are_listed_newest_first_with_their_text_as_sent(
     messages_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = app(reader, monkeypatch, "pages/messages.py")
+    at = app(reader, monkeypatch, "views/messages.py")
     no_errors(at)
     assert at.title[0].value == "Messages"
     shown = at.dataframe[0].value
@@ -111,7 +111,7 @@ def test_messages_are_listed_newest_first_with_their_text_as_sent(
 def test_messages_filter_by_kind_sender_and_window(
     messages_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = app(reader, monkeypatch, "pages/messages.py")
+    at = app(reader, monkeypatch, "views/messages.py")
     at.multiselect(key="messages_kind").set_value(["announcement"]).run()
     no_errors(at)
     assert calls(at.dataframe[0].value["sender"]) == ["G4ABC", "K1ABC"]  # ALL and LOCAL
@@ -130,7 +130,7 @@ def test_messages_filter_by_kind_sender_and_window(
 def test_a_bad_sender_is_one_sentence_naming_it(
     messages_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = app(reader, monkeypatch, "pages/messages.py")
+    at = app(reader, monkeypatch, "views/messages.py")
     at.text_input(key="messages_sender").input("[x](https://e.vil)").run()
     no_errors(at)
     (warning,) = [w.value for w in at.warning if "Not searched" in w.value]
@@ -139,7 +139,7 @@ def test_a_bad_sender_is_one_sentence_naming_it(
 
 
 def test_no_messages_says_so(db_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(reader, monkeypatch, "pages/messages.py")
+    at = app(reader, monkeypatch, "views/messages.py")
     no_errors(at)
     assert any("No messages" in info.value for info in at.info)
 
@@ -152,7 +152,7 @@ def test_the_board_has_one_row_per_station_and_band_and_marks_newcomers(
 ) -> None:
     now = datetime.now(UTC)
     store(db_dsn, make_spots(now))
-    at = app(reader, monkeypatch, "pages/board.py")
+    at = app(reader, monkeypatch, "views/board.py")
     no_errors(at)
     assert at.title[0].value == "DX board"
     board = at.dataframe[0].value
@@ -193,7 +193,7 @@ def test_the_board_follows_the_band_filter_and_a_new_view_marks_nothing(
     db_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store(db_dsn, make_spots(datetime.now(UTC)))
-    at = app(reader, monkeypatch, "pages/board.py")
+    at = app(reader, monkeypatch, "views/board.py")
     at.sidebar.multiselect(key="filter_band").set_value(["40m"]).run()
     no_errors(at)
     board = at.dataframe[0].value
@@ -251,7 +251,7 @@ def test_the_map_draws_the_world_the_night_and_one_line_per_path_by_band(
     ]
     nowhere = spots[0]._replace(dx_call="ZZ9ZZ", dx_lat=None, dx_lon=None, freq_khz=14030.0)
     store(db_dsn, [*spots, nowhere])
-    at = app(reader, monkeypatch, "pages/map.py")
+    at = app(reader, monkeypatch, "views/map.py")
     no_errors(at)
     assert at.title[0].value == "Map"
     spec = vega_spec(at)
@@ -288,7 +288,7 @@ def test_the_map_draws_the_world_the_night_and_one_line_per_path_by_band(
 def test_the_map_without_spots_still_shows_the_world_and_says_why(
     db_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = app(reader, monkeypatch, "pages/map.py")
+    at = app(reader, monkeypatch, "views/map.py")
     no_errors(at)
     spec = vega_spec(at)
     assert any(ly["data"].get("format", {}).get("type") == "topojson" for ly in spec["layer"])
@@ -298,7 +298,7 @@ def test_the_map_without_spots_still_shows_the_world_and_says_why(
 # Every new page --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["pages/board.py", "pages/map.py", "pages/messages.py"])
+@pytest.mark.parametrize("page", ["views/board.py", "views/map.py", "views/messages.py"])
 def test_the_simulated_notice_is_on_the_new_pages(
     db_dsn: str, reader: str, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
@@ -312,7 +312,7 @@ def test_the_simulated_notice_is_on_the_new_pages(
     assert any("Simulated spots" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize("page", ["pages/board.py", "pages/map.py", "pages/messages.py"])
+@pytest.mark.parametrize("page", ["views/board.py", "views/map.py", "views/messages.py"])
 def test_a_database_that_is_down_is_one_message_on_the_new_pages(
     db_dsn: str, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:

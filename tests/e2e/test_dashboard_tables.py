@@ -100,7 +100,7 @@ def test_the_lookup_sites_come_from_the_setting(
 def test_the_dx_page_reads_as_words(odd_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with login_role(odd_dsn, "dxspots_reader") as dsn:
         at = app(dsn, monkeypatch, dx_call=ODD_CALL.split("?", maxsplit=1)[0])
-        at.switch_page("pages/dx.py").run()
+        at.switch_page("views/dx.py").run()
     no_errors(at)
     calls = table(at, 0)
     assert list(columns(at, 0))[:3] == ["dx_call", "dx_call on QRZ.com", "dx_call on HamQTH"]
@@ -120,7 +120,7 @@ def test_a_call_without_entity_reads_entity_unknown(
 ) -> None:
     with login_role(odd_dsn, "dxspots_reader") as dsn:
         at = app(dsn, monkeypatch)
-        at.switch_page("pages/dx.py").run()
+        at.switch_page("views/dx.py").run()
         at.text_input[0].set_value("zl2ab").run()  # stored without entity and continent
     no_errors(at)
     assert "entity unknown" in [caption.value for caption in at.caption]  # no stray comma
@@ -135,7 +135,7 @@ def test_a_call_without_entity_reads_entity_unknown(
 
 def test_collector_tables_read_as_words(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(reader, monkeypatch)
-    at.switch_page("pages/collector.py").run()
+    at.switch_page("views/collector.py").run()
     no_errors(at)
     assert_readable(at, 0)
     assert_readable(at, 1)
@@ -151,7 +151,7 @@ def test_the_solar_indices_are_named_and_have_no_arrows(
             " 'raw', 140, 12, 3)"
         )
     at = app(reader, monkeypatch)
-    at.switch_page("pages/propagation.py").run()
+    at.switch_page("views/propagation.py").run()
     no_errors(at)
     solar = [m for m in at.metric if m.label.startswith(("WWV", "WCY"))]
     assert len(solar) == 2
@@ -174,7 +174,7 @@ def test_one_time_format_on_chart_axes(reader: str, monkeypatch: pytest.MonkeyPa
     at = app(reader, monkeypatch).run()
     live = json.loads(at.get("vega_lite_chart")[0].proto.spec)["encoding"]["x"]["axis"]
     assert live["format"] == "%H:%M"
-    at.switch_page("pages/propagation.py").run()
+    at.switch_page("views/propagation.py").run()
     at.select_slider[2].set_value(1).run()
     no_errors(at)
     solar = json.loads(at.get("vega_lite_chart")[2].proto.spec)["encoding"]["x"]

@@ -222,7 +222,7 @@ def collector_page(dsn: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
-    at.switch_page("pages/collector.py").run()
+    at.switch_page("views/collector.py").run()
     return at
 
 

@@ -140,7 +140,7 @@ def test_dashboard_download_neutralises_formulas(
 ) -> None:
     with login_role(hostile_dsn, "dxspots_reader") as reader:
         at = app(reader, monkeypatch)
-        at.switch_page("pages/export.py").run()
+        at.switch_page("views/export.py").run()
         no_errors(at)
         at.button[0].click().run()
         no_errors(at)

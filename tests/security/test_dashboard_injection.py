@@ -21,7 +21,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from dashboard.literal import literal
-from dashboard.pages.live import tile
+from dashboard.views.live import tile
 from tests.conftest import login_role
 from tests.e2e.test_dashboard import app, no_errors
 from tests.spotset import make_spots, store
@@ -127,7 +127,7 @@ def test_crafted_address_values_show_as_text_in_every_warning(
     assert len(warnings) == len(ADDRESS_KEYS), warnings
     for key, warning in zip(ADDRESS_KEYS, warnings, strict=True):
         assert key in warning and quoted(payload) in warning, (key, warning)
-    at.switch_page("pages/dx.py").run()
+    at.switch_page("views/dx.py").run()
     no_errors(at)
     assert len(at.sidebar.warning) == len(ADDRESS_KEYS)
     assert all(shown_text(w.value) for w in at.sidebar.warning)
@@ -171,9 +171,9 @@ def test_hostile_stored_text_shows_as_text(
     for block in at.markdown:
         if block.value is not tiles[0]:
             assert "evil.example" not in block.value and SCRIPT not in block.value
-    at.switch_page("pages/dx.py").run()
+    at.switch_page("views/dx.py").run()
     no_errors(at)
     captions = [shown_text(c.value) for c in at.caption]
     assert f"{HOSTILE['dx_entity']}, {HOSTILE['dx_continent']}" in captions
-    at.switch_page("pages/propagation.py").run()
+    at.switch_page("views/propagation.py").run()
     no_errors(at)
