@@ -1,7 +1,7 @@
 """Dashboard timings on a 1M-spot table: first full render of each page, and a live refresh.
 
 Starts its own PostgreSQL (local server), fills it with `--rows` spots over the 7 days before
-now (bench/fill.py), then:
+now (bench/fill.py), a WWV report every 3 hours and a message every 2 minutes, then:
 
 - first render: runs `dxspots dashboard` and opens each page in headless Chromium (Debian's,
   driven by Playwright's client), timing from navigation to the page's title and every chart
@@ -39,8 +39,11 @@ from dxspots.db.localserver import LocalServer
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("DXSPOTS_TEST_CHROMIUM", "/usr/bin/chromium")
-PAGES = [("", "Live band activity", 1), ("propagation", "Propagation", 3), ("dx", "DX", 1),
+PAGES = [("", "Live band activity", 1), ("board", "DX board", 0), ("map", "Map", 1),
+         ("propagation", "Propagation", 3), ("dx", "DX", 1), ("messages", "Messages", 0),
          ("collector", "Collector", 0), ("export", "Export", 0)]  # fmt: skip
+TABLES = {"board", "messages"}
+"""Pages drawn when their table is: they have no chart to wait for."""
 
 
 def browser_renders(dsn: str, runs: int) -> dict[str, list[float]]:
@@ -76,6 +79,8 @@ def browser_renders(dsn: str, runs: int) -> dict[str, list[float]]:
                     )
                     if path == "":
                         page.get_by_text("Latest spots").wait_for(timeout=60_000)
+                    if path in TABLES:
+                        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
                     elapsed = time.perf_counter() - started
                     key = f"{path or 'live'}" if run else f"{path or 'live'} (first load)"
                     times.setdefault(key, []).append(elapsed)
@@ -95,7 +100,7 @@ def live_refreshes(dsn: str, runs: int) -> dict[str, list[float]]:
     os.environ["DXSPOTS_READ_DATABASE_URL"] = dsn
     times: dict[str, list[float]] = {}
     for label, page in (("live refresh (AppTest)", None),
-                        ("collector page (AppTest, baseline)", "pages/collector.py")):  # fmt: skip
+                        ("collector page (AppTest, baseline)", "views/collector.py")):  # fmt: skip
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
         if page:
             at.switch_page(page)
@@ -127,6 +132,13 @@ def main() -> None:
                 " a_index, k_index) SELECT 'wwv', date_trunc('hour', now()) - h * interval"
                 " '1 hour', 'W0MU', now(), 'raw', 140 + h % 20, 5 + h % 7, h % 5"
                 " FROM generate_series(0, 168, 3) AS h"
+            )
+            conn.execute(  # announcements, talk and WX: one every 2 minutes for the week
+                "INSERT INTO announcements (kind, sender, recipient, text, sent_minute,"
+                " received_at, raw) SELECT (ARRAY['all','local','talk','wx'])[1 + m % 4],"
+                " 'G' || m % 500 || 'ABC', CASE WHEN m % 4 = 2 THEN 'DL1XX' END,"
+                " 'message number ' || m, date_trunc('minute', now()) - m * interval '2 min',"
+                " now() - m * interval '2 min', 'raw' FROM generate_series(0, 5039) AS m"
             )
         print(f"filled {rows:,} spots over 7 days in {time.perf_counter() - started:.0f} s")
         results = live_refreshes(db.dsn, args.runs)

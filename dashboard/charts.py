@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.calllinks import HISTORY_TEXT, history_url, lookup_url
+from dashboard.palette import band_scale
 from dxspots.bands import BAND_NAMES
 
 BAND_ORDER = list(BAND_NAMES)
@@ -66,15 +67,21 @@ SPOT_COLUMNS = {
 
 
 def call_links(
-    table: pd.DataFrame, lookups: Mapping[str, str], calls: Iterable[str] = ("dx_call", "spotter")
-) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    table: pd.DataFrame, lookups: Mapping[str, str], calls: Iterable[str] = ("dx_call", "spotter"),
+    *, looked_up: Iterable[str] | None = None, labels: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:  # fmt: skip
     """Make each call in `table` a link to its history on the DX page, with a link to each
     lookup site (`DXSPOTS_LOOKUP_URLS`: name -> URL template) after it.
 
     Returns the table to show, its column settings (`COLUMNS` with the links) and the column
-    order; the `calls` columns not in `table` are skipped. A call is outside text: it is
-    URL-quoted in every link and shown as it is stored.
+    order; the `calls` columns not in `table` are skipped. Only the `looked_up` columns (all
+    the `calls` when not given) get the lookup sites' links, so a wide table can link every
+    call without a pair of columns for each. `labels` names columns `COLUMNS` does not know.
+    A call is outside text: it is URL-quoted in every link and shown as it is stored.
     """
+    calls = tuple(calls)
+    looked_up = calls if looked_up is None else tuple(looked_up)
+    names = {column: spec["label"] for column, spec in COLUMNS.items()} | dict(labels or {})
     shown = table.copy()
     config = dict(COLUMNS)
     order: list[str] = []
@@ -83,10 +90,10 @@ def call_links(
         if column not in calls:
             continue
         values = table[column]
-        label = COLUMNS[column]["label"] if column in COLUMNS else column
+        label = names.get(column, column)
         shown[column] = [history_url(call) if _present(call) else None for call in values]
         config[column] = st.column_config.LinkColumn(label, display_text=HISTORY_TEXT)
-        for name, template in lookups.items():
+        for name, template in lookups.items() if column in looked_up else ():
             key = f"{column} on {name}"
             shown[key] = [lookup_url(template, call) if _present(call) else None for call in values]
             text = name.replace("(", "[").replace(")", "]")  # brackets would make it a pattern
@@ -166,6 +173,8 @@ def activity_chart(
     """Spots per bucket over the window, stacked by band (frequency order) or by mode; each
     bar fills its bucket (less a sliver between bars)."""
     order = BAND_ORDER if stack == "band" else sorted(frame[stack].dropna().unique())
+    # By band: each band in its colour of every chart and the map.
+    colours = band_scale(frame["band"].dropna()) if stack == "band" else alt.Undefined
     data = frame.assign(
         end=frame["bucket"] + timedelta(minutes=bucket_min * 0.92),
         time=frame["bucket"].dt.strftime("%H:%M"),
@@ -177,7 +186,7 @@ def activity_chart(
             x=alt.X("bucket:T", scale=time_scale(since, until), axis=time_axis(since, until)),
             x2="end:T",
             y=alt.Y("sum(spots):Q", title="spots", axis=alt.Axis(**COUNT_AXIS)),
-            color=alt.Color(f"{stack}:N", sort=order, title=stack),
+            color=alt.Color(f"{stack}:N", sort=order, title=stack, scale=colours),
             tooltip=[
                 alt.Tooltip("time:N", title="UTC"),
                 f"{stack}:N",

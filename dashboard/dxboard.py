@@ -115,9 +115,13 @@ def board(filters: dict[str, Any], minutes: int, lookups: Mapping[str, str]) -> 
         + (f"; {fresh} new {NEW_MARK}" if fresh else "")
         + (f" (the {LIMIT} most recent shown)" if len(table) >= LIMIT else "")
     )
-    linked, config, order = charts.call_links(shown(table, new), lookups, calls=("dx_call",))
+    linked, config, order = charts.call_links(
+        shown(table, new), lookups, calls=("dx_call", "latest_spotter"), looked_up=("dx_call",),
+        labels={"latest_spotter": "Latest spotter"},
+    )  # fmt: skip
+    settings = {k: v for k, v in COLUMN_CONFIG.items() if k != "latest_spotter"}
     st.dataframe(
-        linked, column_order=order, column_config={**config, **COLUMN_CONFIG},
+        linked, column_order=order, column_config={**config, **settings},
         hide_index=True, width="stretch", placeholder="",
         height=38 + 35 * min(len(table), VISIBLE_ROWS),
     )  # fmt: skip

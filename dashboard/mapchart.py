@@ -19,19 +19,13 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from dashboard.palette import band_scale
 from dashboard.terminator import night, subsolar_point, terminator
-from dxspots.bands import band_order
 
 WORLD = Path(__file__).resolve().parent / "world" / "land-110m.json"
 
 # One colour per band, the same on every render whatever bands the window holds (ColorBrewer
 # "Paired" over 160m-10m, then 6m/4m/2m; anything higher is grey).
-BAND_COLOURS = {
-    "160m": "#6a3d9a", "80m": "#1f78b4", "60m": "#a6cee3", "40m": "#33a02c",
-    "30m": "#b2df8a", "20m": "#e31a1c", "17m": "#fb9a99", "15m": "#ff7f00",
-    "12m": "#fdbf6f", "10m": "#cab2d6", "6m": "#b15928", "4m": "#8c6d31", "2m": "#17becf",
-}  # fmt: skip
-OTHER_BAND_COLOUR = "#7f7f7f"
 UNKNOWN_BAND = "unknown"
 
 OCEAN = "#eef3f7"
@@ -93,11 +87,6 @@ def path_features(table: pd.DataFrame) -> list[dict[str, Any]]:
     return features
 
 
-def _band_scale(bands: list[str]) -> alt.Scale:
-    domain = sorted(set(bands), key=band_order)
-    return alt.Scale(domain=domain, range=[BAND_COLOURS.get(b, OTHER_BAND_COLOUR) for b in domain])
-
-
 def _inline(values: Any, **format: str) -> dict[str, Any]:
     """Inline data as a plain dict: Altair checks an `InlineData`'s values against the
     schema when it is made, which for the outline and 2,000 lines took 0.4 s a drawing."""
@@ -145,7 +134,7 @@ def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
             .encode(
                 stroke=alt.Color(
                     "properties.band:N",
-                    scale=_band_scale([f["properties"]["band"] for f in features]),
+                    scale=band_scale([f["properties"]["band"] for f in features]),
                     legend=alt.Legend(title="Band", orient="bottom", direction="horizontal"),
                 ),
                 tooltip=[

@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data, notices
-from dashboard.calllinks import HISTORY_TEXT
 from dashboard.guard import guarded
 from dashboard.literal import literal
 from dxspots.queries import ParameterError
@@ -28,8 +27,6 @@ COLUMNS = ["kind", "sender", "recipient", "text", "sent_time", "received_at", "n
 COLUMN_CONFIG = {
     "time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm"),
     "kind": st.column_config.TextColumn("Kind"),
-    "sender": st.column_config.LinkColumn("From", display_text=HISTORY_TEXT),
-    "recipient": st.column_config.TextColumn("To"),
     "text": st.column_config.TextColumn("Message", width="large"),
     "node": st.column_config.TextColumn("Node"),
 }
@@ -63,7 +60,10 @@ def messages(params: dict[str, Any]) -> None:
     more = f" (the newest {LIMIT})" if len(table) >= LIMIT else ""
     st.caption(f"{len(table)} messages{more}, newest first.")
     lookups = data.settings().lookup_urls
-    linked, config, order = charts.call_links(shown(table), lookups, calls=("sender",))
+    linked, config, order = charts.call_links(
+        shown(table), lookups, calls=("sender", "recipient"), looked_up=("sender",),
+        labels={"sender": "From", "recipient": "To"},
+    )  # fmt: skip
     st.dataframe(
         linked, column_order=order, column_config={**config, **COLUMN_CONFIG},
         hide_index=True, width="stretch", placeholder="",

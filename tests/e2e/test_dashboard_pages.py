@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
+import pandas as pd
 import psycopg
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.dxboard import NEW_MARK
-from dashboard.mapchart import BAND_COLOURS
+from dashboard.palette import BAND_COLOURS
 from dxspots.spot import Spot
 from tests.conftest import REPO, login_role
 from tests.e2e.apiprocess import free_port
@@ -100,7 +101,14 @@ def test_messages_are_listed_newest_first_with_their_text_as_sent(
     assert list(calls(shown["sender"])) == ["G4ABC", "DL1XX", "W1AW", "K1ABC"]  # not the old one
     assert list(shown["kind"]) == ["To ALL", "Talk", "WX", "To LOCAL"]
     assert shown["text"][0] == HOSTILE  # every character, as a table's plain text
-    assert list(shown["recipient"]) == ["", "G4ABC", "", ""]
+    # Both calls open their history; only the sender has the lookup sites beside it.
+    assert ["" if pd.isna(link) else link for link in shown["recipient"]] == [
+        "",
+        "dx?dx_call=G4ABC",
+        "",
+        "",
+    ]
+    assert "sender on QRZ.com" in shown.columns and "recipient on QRZ.com" not in shown.columns
     assert list(shown["node"]) == ["dxspider", "", "dxspider", "dxspider"]
     times = list(shown["time"])
     assert times == sorted(times, reverse=True) and all(t.tzinfo for t in times)
@@ -170,6 +178,9 @@ def test_the_board_has_one_row_per_station_and_band_and_marks_newcomers(
         assert inner[key] <= spots <= outer[key]
     assert list(board["last_seen"]) == sorted(board["last_seen"], reverse=True)
     assert set(board["new"]) == {""}  # the first look marks nothing
+    spotters = {r["spotter"] for r in rows}
+    assert set(calls(board["latest_spotter"])) <= spotters  # the spotter opens its history too
+    assert "dx_call on QRZ.com" in board.columns and "latest_spotter on QRZ.com" not in board
     assert not board.astype(str).isin(["None", "nan"]).any().any()
 
     heard = make_spots(now, count=1, seed=99)[0]._replace(

@@ -1,14 +1,17 @@
-"""The dashboard's time axes and call links, as pure functions."""
+"""The dashboard's time axes, call links and band colours, as pure functions."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
+import pandas as pd
 import pytest
 
 from dashboard.calllinks import history_url, lookup_url
-from dashboard.charts import MAX_TICKS, time_axis
+from dashboard.charts import MAX_TICKS, activity_chart, time_axis
+from dashboard.mapchart import map_chart
+from dashboard.palette import BAND_COLOURS
 
 ENDS = [datetime(2026, 11, 30, 6, 0, tzinfo=UTC), datetime(2026, 11, 30, 6, 7, 35, tzinfo=UTC),
         datetime(2026, 12, 1, 0, 0, tzinfo=UTC)]  # fmt: skip
@@ -47,3 +50,25 @@ def test_a_call_stays_one_call_in_its_links(call: str, history: str, lookup: str
     assert history_url(call) == history
     assert unquote(history.split("=", 1)[1]) == call
     assert lookup_url("https://q.example/db/{call}", call) == lookup
+
+
+def test_a_band_has_one_colour_in_the_live_chart_and_on_the_map() -> None:
+    until = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    frame = pd.DataFrame(
+        {"bucket": [until - timedelta(minutes=10)] * 3, "band": ["20m", "40m", "160m"],
+         "mode": [None] * 3, "spots": [3, 2, 1], "dx_calls": [1, 1, 1]}
+    )  # fmt: skip
+    chart = activity_chart(frame, "band", since=until - timedelta(hours=1), until=until,
+                           bucket_min=5).to_dict()  # fmt: skip
+    scale = chart["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["160m", "40m", "20m"]  # frequency order
+    assert scale["range"] == [BAND_COLOURS[b] for b in scale["domain"]]
+    paths = pd.DataFrame(
+        {"band": ["20m"], "spotter_lat": [51.5], "spotter_lon": [0.0], "dx_lat": [-51.7],
+         "dx_lon": [-57.9], "spots": [2], "dx_calls": [1], "dx_call": ["VP8PJ"],
+         "spotter": ["G4ABC"]}
+    )  # fmt: skip
+    layers = map_chart(paths, until).to_dict()["layer"]
+    strokes = [layer["encoding"]["stroke"]["scale"] for layer in layers
+               if "stroke" in layer.get("encoding", {})]  # fmt: skip
+    assert strokes and strokes[0]["range"] == [BAND_COLOURS["20m"]]

@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dashboard.mapchart import BAND_COLOURS, PATH_COLUMNS, WORLD, map_chart, path_features
+from dashboard.mapchart import PATH_COLUMNS, WORLD, map_chart, path_features
+from dashboard.palette import BAND_COLOURS
 from dashboard.terminator import subsolar_point
 
 WHEN = datetime(2025, 6, 21, 12, 0, tzinfo=UTC)
