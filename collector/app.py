@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -78,6 +79,10 @@ class Collector:
     """Called every `country_file_seconds`: a new enricher when the country file changed
     (`dxspots.runtime.CountryFileWatch.check`); None: the file is loaded once."""
     country_file_seconds: float = COUNTRY_FILE_SECONDS
+    reenrich: Callable[[Enricher], None] | None = None
+    """Called in a thread of its own with each new enricher the check installs: re-enrich
+    the spots stored without an entity (those this collector stored before it took the file
+    included, which `dxspots cty update`'s own run may have passed already)."""
     pipeline: Pipeline = field(init=False)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -269,6 +274,11 @@ class Collector:
             enricher = await asyncio.to_thread(self.country_file_check)
             if enricher is not None:
                 self.enricher = self.pipeline.enricher = enricher
+                if self.reenrich is not None:
+                    # A daemon thread: a stop does not wait for a long run (it resumes).
+                    threading.Thread(
+                        target=self.reenrich, args=(enricher,), name="reenrich", daemon=True
+                    ).start()
 
     async def _status_writes(self) -> None:
         while True:

@@ -17,8 +17,12 @@ def history_url(call: str) -> str:
     return f"dx?dx_call={quote(call.strip(), safe='')}"
 
 
+def base_call(call: str) -> str:
+    """`call` without its SSID or skimmer suffix (`DK8NE-2-#` is DK8NE)."""
+    return call.strip().split("-", 1)[0]
+
+
 def lookup_url(template: str, call: str) -> str:
     """`template` (`{call}` where the call goes) for `call` without its SSID or skimmer
     suffix (`DK8NE-2-#` is looked up as DK8NE)."""
-    base = call.strip().split("-", 1)[0]
-    return template.format(call=quote(base, safe=""))
+    return template.format(call=quote(base_call(call), safe=""))

@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard.calllinks import HISTORY_TEXT, history_url, lookup_url
+from dashboard.calllinks import HISTORY_TEXT, base_call, history_url, lookup_url
 from dashboard.palette import band_scale
 from dxspots.bands import BAND_NAMES
 
@@ -66,6 +66,10 @@ SPOT_COLUMNS = {
 """The latest-spots table's columns, in order."""
 
 
+SPOTTER_COLUMNS = frozenset({"spotter", "latest_spotter"})
+"""Columns of spotters' names: their links go to the base call's history."""
+
+
 def call_links(
     table: pd.DataFrame, lookups: Mapping[str, str], calls: Iterable[str] = ("dx_call", "spotter"),
     *, looked_up: Iterable[str] | None = None, labels: Mapping[str, str] | None = None,
@@ -91,7 +95,10 @@ def call_links(
             continue
         values = table[column]
         label = names.get(column, column)
-        shown[column] = [history_url(call) if _present(call) else None for call in values]
+        # A spotter's name carries its SSID or skimmer suffix (`DK8NE-2-#`), never a DX
+        # call: its history is the station's, by its base call.
+        plain = base_call if column in SPOTTER_COLUMNS else str.strip
+        shown[column] = [history_url(plain(call)) if _present(call) else None for call in values]
         config[column] = st.column_config.LinkColumn(label, display_text=HISTORY_TEXT)
         for name, template in lookups.items() if column in looked_up else ():
             key = f"{column} on {name}"

@@ -40,6 +40,8 @@ from dxspots.settings import (
 if TYPE_CHECKING:
     import psycopg
 
+    from dxspots.enrich import Enricher
+    from dxspots.runtime import CountryFileWatch
     from dxspots.spot import Record
     from dxspots.supervise import Port
 
@@ -798,6 +800,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             raise psycopg.OperationalError(str(error)) from error
         return conn
 
+    watch = CountryFileWatch(settings, country_file)
     with writer_dsn(settings) as dsn:
         try:
             migrated(dsn).close()
@@ -811,12 +814,35 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
                 Notifier(os.environ.get("NOTIFY_SOCKET"),  # systemd's, not a dxspots setting
                          int(os.environ.get("WATCHDOG_USEC", "0") or 0) or None),
                 metrics_address=(settings.metrics_host, settings.metrics_port),
-                country_file_check=CountryFileWatch(settings, country_file).check,
+                country_file_check=watch.check,
+                reenrich=lambda enricher: reenrich_stored(dsn, enricher, watch),
             )  # fmt: skip
             asyncio.run(collector.run())
         except CollectorConfigError as error:  # in the settings, or found on starting
             raise CommandError(str(error)) from None
     return 0
+
+
+def reenrich_stored(dsn: str, enricher: Enricher, watch: CountryFileWatch) -> None:
+    """The collector's run after it took a new country file: the spots stored without an
+    entity get one (it waits for a run already going, e.g. `dxspots cty update`'s)."""
+    import psycopg
+
+    from dxspots.db.reenrich import ReenrichError, reenrich_spots
+
+    identity = watch.loaded.identity
+    if identity is None:
+        return
+    try:
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            done = reenrich_spots(conn, enricher, identity)
+    except (psycopg.Error, ReenrichError) as error:
+        log.warning(
+            "stored spots without an entity were not re-enriched (%s): run `dxspots cty "
+            "reenrich`", error,
+        )  # fmt: skip
+        return
+    log.info("re-enriched %d of %d stored spots without an entity", done.enriched, done.examined)
 
 
 def simulated_node(address: str, wait: float = 30.0) -> NodeConfig:

@@ -151,13 +151,18 @@ def port_problem(wanted: Port) -> str | None:
     except (OSError, UnicodeError) as error:
         host_setting = wanted.setting.removesuffix("_PORT") + "_HOST"
         return f"{host_setting}: {wanted.host!r} is not an address here ({error})"
-    for family, kind, proto, _, address in addresses[:1]:
+    # Every address the name gives (`localhost` is ::1 and 127.0.0.1, and a server may bind
+    # either): a listener on any of them is a conflict; only the first must be bindable too
+    # (a machine without IPv6 cannot bind ::1, which is no conflict).
+    for index, (family, kind, proto, _, address) in enumerate(addresses):
         with socket.socket(family, kind, proto) as sock:
             # As the servers bind: a socket left in TIME_WAIT is no obstacle, a listener is.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(address)
             except OSError as error:
+                if index and error.errno != errno.EADDRINUSE:
+                    continue
                 why = "in use" if error.errno == errno.EADDRINUSE else error.strerror or error
                 return (
                     f"{wanted.setting}: port {wanted.port} on {wanted.host} is {why}: stop "

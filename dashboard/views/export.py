@@ -76,6 +76,13 @@ def page() -> None:
         if since >= until:
             st.warning("The window ends before it starts: choose a later To or an earlier From.")
             return
+        begun = data.utc_now().replace(second=0, microsecond=0)
+        if since >= begun:  # a file holds whole minutes that have passed
+            st.info(
+                f"This window starts at {since:%Y-%m-%d %H:%M} UTC, which has not passed yet: "
+                "choose an earlier From."
+            )
+            return
         label = st.radio("Format", list(FORMATS), horizontal=True, key="export_format")
         fmt, mime = FORMATS[label]
         params = {"since": since.isoformat(), "until": until.isoformat(), **filters}

@@ -24,10 +24,14 @@ def paths(filters: dict[str, object], minutes: int) -> None:
     now = data.utc_now()
     page = data.query("map_paths", minutes=minutes, limit=LIMIT, **filters)
     table = data.frame(page, PATH_COLUMNS)
-    drawn = len(path_features(table))
+    features = path_features(table)
+    drawn = len(features)
+    spots = sum(int(feature["properties"]["spots"]) for feature in features)
     st.altair_chart(map_chart(table, now), width="stretch")
     totals = page.extras.get("totals") or {}
-    left_out = int(totals.get("left_out") or 0) + len(table) - drawn
+    # Spots, not paths: a row left out for impossible ends may stand for many spots.
+    unusable = int(table["spots"].sum()) - spots if not table.empty else 0
+    left_out = int(totals.get("left_out") or 0) + unusable
     unplaced = (
         f" {left_out} spot has no known position and is not drawn."
         if left_out == 1
@@ -41,7 +45,6 @@ def paths(filters: dict[str, object], minutes: int) -> None:
             f"from the country file).{unplaced}"
         )
         return
-    spots = int(table["spots"].sum())
     more = f", the {LIMIT} busiest shown" if len(table) >= LIMIT else ""
     st.caption(
         f"{drawn} paths ({spots} spots){more}.{unplaced} Night shaded, the day/night line in "

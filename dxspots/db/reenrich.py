@@ -12,13 +12,17 @@ one (spots stored since may lack entities), starts again from the oldest spot. `
 whether a run is owed for a file, from the progress row alone.
 
 Each batch holds the writers' lock (`SPOTS_WRITE_LOCK`) while it writes, so a collector's
-batch and a re-enrichment batch never count the same hour at once.
+batch and a re-enrichment batch never count the same hour at once. A whole run holds
+`REENRICH_LOCK`: a second run (`dxspots cty update` and the collector that has just taken the
+new file, say) waits for the first, then starts again from the oldest spot, so the spots the
+collector stored without an entity while the first run went are filled in too.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -34,6 +38,8 @@ log = logging.getLogger(__name__)
 
 BATCH_ROWS = 5_000
 """Spots looked at per transaction."""
+REENRICH_LOCK = 0x0D85_E7C1
+"""Session advisory lock key held by a whole run: one run at a time, the others wait."""
 ENTITY_FIELDS = Spot._fields[Spot._fields.index("dx_entity") :]
 """The columns re-enrichment writes: the DX station's and the spotter's entity fields."""
 
@@ -159,12 +165,31 @@ def reenrich_spots(
     `restart`; a finished one starts again. `report` is called after every batch. Returns the
     final progress. It commits as it goes: call it with no transaction open. Raises
     `ReenrichError` without a country file, psycopg errors as they come (the batches
-    committed before stay done).
+    committed before stay done). While another run holds `REENRICH_LOCK`, it waits.
     """
     if enricher.country_file is None:
         raise ReenrichError("no country file is loaded: nothing to enrich with")
     if batch_rows < 1:
         raise ReenrichError(f"batch_rows must be at least 1, not {batch_rows}")
+    conn.execute("SELECT pg_advisory_lock(%s)", (REENRICH_LOCK,))  # waits for a run going on
+    conn.commit()
+    try:
+        return _run(conn, enricher, country_file, restart, batch_rows, report)
+    finally:
+        with suppress(psycopg.Error):  # a lost connection has let go of the lock by itself
+            conn.rollback()
+            conn.execute("SELECT pg_advisory_unlock(%s)", (REENRICH_LOCK,))
+            conn.commit()
+
+
+def _run(
+    conn: psycopg.Connection[tuple[object, ...]],
+    enricher: Enricher,
+    country_file: str,
+    restart: bool,
+    batch_rows: int,
+    report: Report | None,
+) -> ReenrichProgress:
     progress, after = _begin(conn, country_file, restart)
     conn.commit()
     while True:

@@ -337,6 +337,22 @@ def test_export_a_window_of_times_as_parquet(reader: str, monkeypatch: pytest.Mo
     assert not at.get("download_button")  # a file for another window is not offered
 
 
+def test_export_of_a_window_that_has_not_begun_says_so(
+    reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window from this minute on: no file can hold it yet (its minutes have not passed),
+    and the page says so rather than fail on a window that ends before it starts."""
+    begun = datetime.now(UTC).replace(second=0, microsecond=0)
+    at = app(reader, monkeypatch)
+    at.switch_page("views/export.py").run()
+    at.date_input(key="export_from_day").set_value(begun.date())
+    at.time_input(key="export_from_time").set_value(begun.time())
+    at.date_input(key="export_to_day").set_value((begun + timedelta(days=1)).date()).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("has not passed yet" in info.value for info in at.info)
+    assert not at.button  # nothing to prepare
+
+
 def test_export_count_and_file_agree_while_spots_arrive(
     reader: str, spots_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -142,6 +142,21 @@ def test_band_tiles_without_history_say_so(db_dsn: str, monkeypatch: pytest.Monk
     assert not any('class="dx-usual"' in block.value for block in at.markdown)
 
 
+def test_a_quiet_hour_with_history_is_judged_against_a_normal_of_nothing(
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spots on days before, but none at this hour: every band's normal is 0, not "no history"."""
+    now = datetime.now(UTC)
+    store(db_dsn, seeded("40m", [now - timedelta(days=3, hours=5)] * 4, seed=6))
+    store(db_dsn, seeded("20m", [now - timedelta(minutes=3)] * 6, seed=7))
+    with login_role(db_dsn, "dxspots_reader") as dsn:
+        at = app(dsn, monkeypatch).run()
+    no_errors(at)
+    found = tiles(at)
+    assert found["20m"] == (6, "0.00", "busy")
+    assert found["40m"] == (0, "0.00", "normal")
+
+
 def warnings_on(at: AppTest) -> list[str]:
     return [warning.value for warning in at.warning]
 

@@ -165,3 +165,39 @@ def test_a_side_already_known_is_kept_and_no_file_is_an_error(db_dsn: str) -> No
             assert values == before[key]
     kept, counted = hour_counts(db_dsn)
     assert kept == counted
+
+
+def test_a_second_run_waits_for_the_first_then_catches_what_came_meanwhile(
+    db_dsn: str,
+) -> None:
+    """`dxspots cty update` re-enriches while the collector, not yet on the new file, stores
+    spots without entities; the collector's own run, once it takes the file, waits for the
+    first and then fills those in too (it starts again after a finished run)."""
+    import threading
+
+    from dxspots.db.reenrich import REENRICH_LOCK
+
+    spots = lines()
+    store(db_dsn, spots[:60], Enricher(None))
+    enricher = Enricher(country_file())
+    with psycopg.connect(db_dsn) as first:
+        reenrich_spots(first, enricher, "v1")
+    store(db_dsn, spots[60:], Enricher(None))  # the collector, still without the file
+    finished: list[int] = []
+    with psycopg.connect(db_dsn, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (REENRICH_LOCK,))  # a run going on
+
+        def second() -> None:
+            with psycopg.connect(db_dsn) as conn:
+                finished.append(reenrich_spots(conn, enricher, "v1").enriched)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(1.5)
+        assert thread.is_alive() and not finished  # it waits for the run going on
+        holder.execute("SELECT pg_advisory_unlock(%s)", (REENRICH_LOCK,))
+        thread.join(30)
+    assert finished and finished[0] > 0
+    assert rounded(entities(db_dsn)) == expected(spots)
+    kept, counted = hour_counts(db_dsn)
+    assert kept == counted
