@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     """DX cluster nodes: a JSON list of node objects, or comma-separated host:port."""
     data_dir: Path = Path("data")
     """Where the local database, the spool and the country files live."""
+    retention_days: int | None = Field(default=None, ge=1, le=365_000)
+    """Raw spots older than this many days are archived as Parquet and dropped, a whole
+    month at a time (docs/retention.md). Unset: every spot is kept."""
+    archive_dir: Path | None = None
+    """Where retention writes its Parquet files. Unset: `archive` in the data directory."""
     cty_path: Path | None = None
     """A local cty.dat to use instead of the one in the data directory."""
     cty_url: str = "https://www.country-files.com/cty/"
@@ -239,10 +244,15 @@ class Settings(BaseSettings):
             return value.strip()
         return value
 
-    @field_validator("cty_path", mode="before")
+    @field_validator("cty_path", "archive_dir", mode="before")
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def archive_path(self) -> Path:
+        """The folder retention writes to: DXSPOTS_ARCHIVE_DIR, else `<data dir>/archive`."""
+        return self.archive_dir if self.archive_dir is not None else self.data_dir / "archive"
 
     @field_validator("database_url", "read_database_url")
     @classmethod

@@ -125,6 +125,9 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("DXSPOTS_NODES", "[not json", "DXSPOTS_NODES"),
         ("DXSPOTS_DATABASE_URL", "mysql://x", "DXSPOTS_DATABASE_URL: expected a postgresql://"),
         ("DXSPOTS_LOG_LEVEL", "LOUD", "DXSPOTS_LOG_LEVEL: expected DEBUG"),
+        ("DXSPOTS_RETENTION_DAYS", "-30", "DXSPOTS_RETENTION_DAYS: Input should be greater"),
+        ("DXSPOTS_RETENTION_DAYS", "0", "DXSPOTS_RETENTION_DAYS: Input should be greater"),
+        ("DXSPOTS_RETENTION_DAYS", "a year", "DXSPOTS_RETENTION_DAYS: Input should be a valid"),
     ],
 )
 def test_bad_values_name_the_setting(
@@ -186,3 +189,14 @@ def test_bad_lookup_urls_name_the_setting(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert "DXSPOTS_LOOKUP_URLS" in str(caught.value) and message in str(caught.value)
+
+
+def test_archive_dir_defaults_to_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DXSPOTS_DATA_DIR", "/srv/dx")
+    settings = load_settings()
+    assert settings.retention_days is None
+    assert settings.archive_path == Path("/srv/dx/archive")
+    monkeypatch.setenv("DXSPOTS_ARCHIVE_DIR", "/mnt/cold")
+    monkeypatch.setenv("DXSPOTS_RETENTION_DAYS", "400")
+    settings = load_settings()
+    assert (settings.archive_path, settings.retention_days) == (Path("/mnt/cold"), 400)
