@@ -16,6 +16,12 @@ from dxspots.queries.catalogue import (
 )
 from dxspots.queries.filters import matches, spot_conditions, where
 from dxspots.queries.params import Filters, ParameterError, SpotFilters, read_params
+from dxspots.queries.replication import (
+    REPLICATION_STATE,
+    ReplicationState,
+    aread_replication,
+    read_replication,
+)
 from dxspots.queries.run import (
     Page,
     acopy_csv,
@@ -32,17 +38,20 @@ __all__ = [
     "CATALOGUE",
     "LATEST_SPOT_ID",
     "READY_CHECK",
+    "REPLICATION_STATE",
     "Filters",
     "Page",
     "ParameterError",
     "Plan",
     "Query",
+    "ReplicationState",
     "SpotFilters",
     "Statement",
     "acopy_csv",
     "afetch",
     "all_spots",
     "aprepare_reader",
+    "aread_replication",
     "copy_csv",
     "fetch",
     "matches",
@@ -50,6 +59,7 @@ __all__ = [
     "plan",
     "prepare_reader",
     "read_params",
+    "read_replication",
     "reader_setup",
     "spot_conditions",
     "where",
