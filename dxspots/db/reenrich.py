@@ -5,7 +5,8 @@ their prefix, have no entity, continent or zone for the DX station, the spotter 
 fills them in with the same code the write path enriches with (`Enricher.enrich`), in
 batches of `BATCH_ROWS` spots in order of (spot_time, id), each batch one transaction: the
 changed rows, the hourly counts (`spot_hours` counts by continent, so a spot whose
-continents change moves from one count to another) and the progress row
+continents change moves from one count to another), the changed calls' days in `call_days`
+(keyed on continents and entity: made again from the spots) and the progress row
 (`reenrich_progress`, migration 0011). An interrupted run continues after the last batch that
 committed; a run for another country file (another version or content), or after a finished
 one (spots stored since may lack entities), starts again from the oldest spot. `pending` says
@@ -30,6 +31,7 @@ from typing import cast
 import psycopg
 from psycopg import sql
 
+from dxspots.db.rollups import recount_call_days
 from dxspots.db.writer import SPOTS_WRITE_LOCK
 from dxspots.enrich import Enricher
 from dxspots.spot import PARSED_FIELDS, UNENRICHED, Spot
@@ -104,6 +106,11 @@ _UPDATE = sql.SQL(
     ),
 )
 _EMPTY_HOURS = "DELETE FROM spot_hours WHERE hour = ANY(%s) AND spots <= 0"
+_STAGED_DAYS = (
+    "(SELECT date_trunc('day', s.spot_time, 'UTC') AS day, s.dx_call FROM reenrich_in i"
+    " JOIN spots s ON s.spot_time = i.spot_time AND s.id = i.id)"
+)
+"""The (day, DX call) pairs of the staged spots: their `call_days` rows are made again."""
 _PROGRESS = (
     "SELECT country_file, after_time, after_id, examined, enriched, finished_at"
     " FROM reenrich_progress"
@@ -264,5 +271,7 @@ def _batch(
             hours = result[1] if result else None
             if hours:
                 cur.execute(_EMPTY_HOURS, (hours,))
+            if changed:  # continents or entity moved: the calls' days are counted again
+                recount_call_days(cur, _STAGED_DAYS)
         cur.execute(_ADVANCE, (last[0], last[1], len(rows), changed))
     return len(rows), changed, last

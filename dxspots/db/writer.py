@@ -1,7 +1,8 @@
 """The one write path: batches of records into PostgreSQL.
 
 Spots go in with binary COPY into a session temp table, then one `INSERT ... SELECT` into
-`spots` (which also adds the new ones to the hourly counts in `spot_hours`), so a batch of
+`spots` (which also adds the new ones to the hourly counts in `spot_hours` and to the call
+rollups `call_days` and `call_spotters`), so a batch of
 spots costs two statements however large it is (plus one per month not seen before, and the
 staging table once per connection). Copies of a spot already stored or earlier in the batch
 (the same spot from another node, back-filled again, or with its comment cut to a node's
@@ -25,6 +26,7 @@ from typing import cast
 import psycopg
 from psycopg import sql
 
+from dxspots.db.rollups import CALL_DAYS_UPSERT, CALL_SPOTTERS_UPSERT, NEW_COLUMNS
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
 
 SPOT_COLUMNS = Spot._fields
@@ -90,14 +92,17 @@ _INSERT_SPOTS = sql.SQL(
     " new AS (INSERT INTO spots ({columns}) SELECT {columns} FROM spots_in"
     "   WHERE ctid NOT IN (SELECT slot FROM dropped)"
     "   ON CONFLICT DO NOTHING"
-    "   RETURNING spot_time, band, mode, spotter_continent, dx_continent, is_skimmer),"
+    f"   RETURNING {NEW_COLUMNS}),"
     " hours AS (INSERT INTO spot_hours "
     + HOUR_COUNTS.format("new")
     + "   ON CONFLICT ON CONSTRAINT spot_hours_key"
-    "   DO UPDATE SET spots = spot_hours.spots + excluded.spots)"
+    "   DO UPDATE SET spots = spot_hours.spots + excluded.spots),"
+    f" days AS ({CALL_DAYS_UPSERT}),"
+    f" pairs AS ({CALL_SPOTTERS_UPSERT})"
     " SELECT count(*) FROM new"
 ).format(columns=_COLUMN_LIST)
-"""Store the new spots and count them into `spot_hours` in one statement; say how many."""
+"""Store the new spots and count them into `spot_hours`, `call_days` and `call_spotters`
+(dxspots/db/rollups.py) in one statement; say how many."""
 _INSERT_SOLAR = (
     "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi, a_index,"
     " k_index, expk, r, sa, gmf, aurora, forecast, node)"

@@ -310,24 +310,33 @@ def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
         "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
     ).format(_SPOT_LIST, where(parts))
     one = {"dx_call": p.dx_call, "band_order": BAND_ORDER}
+    # From the call's rollups (migration 0012): O(days it was active), not O(its spots),
+    # and still whole after raw partitions are dropped. The entity and continent are those
+    # of the day-row holding the latest spot.
     summary = sql.SQL(
-        "SELECT %(dx_call)s::text AS dx_call,"
-        " (array_agg(dx_entity ORDER BY spot_time DESC))[1] AS dx_entity,"
-        " (array_agg(dx_continent ORDER BY spot_time DESC))[1] AS dx_continent,"
-        " min(spot_time) AS first_seen, max(spot_time) AS last_seen, count(*) AS spots,"
-        " count(DISTINCT spotter_base) AS spotters FROM spots WHERE dx_call = %(dx_call)s"
+        "SELECT %(dx_call)s::text AS dx_call, NULLIF(latest.dx_entity, '') AS dx_entity,"
+        " NULLIF(latest.dx_continent, '') AS dx_continent, t.first_seen, t.last_seen,"
+        " t.spots, (SELECT count(*) FROM call_spotters WHERE dx_call = %(dx_call)s"
+        "   AND spotter_base <> '' AND spots > 0) AS spotters"
+        " FROM (SELECT min(first_spot) AS first_seen, max(last_spot) AS last_seen,"
+        "   coalesce(sum(spots), 0)::bigint AS spots FROM call_days"
+        "   WHERE dx_call = %(dx_call)s) AS t"
+        " LEFT JOIN LATERAL (SELECT dx_entity, dx_continent FROM call_days"
+        "   WHERE dx_call = %(dx_call)s ORDER BY last_spot DESC, dx_entity DESC LIMIT 1)"
+        " AS latest ON true"
     )
 
     def counted(column: str, order: sql.Composable) -> Statement:
         text = sql.SQL(
-            "SELECT {col} AS value, count(*) AS spots, max(spot_time) AS last_spot FROM spots"
-            " WHERE dx_call = %(dx_call)s GROUP BY {col} ORDER BY {order}"
+            "SELECT * FROM (SELECT NULLIF({col}, '') AS value, sum(spots)::bigint AS spots,"
+            " max(last_spot) AS last_spot FROM call_days WHERE dx_call = %(dx_call)s"
+            " GROUP BY 1) AS counts ORDER BY {order}"
         ).format(col=sql.Identifier(column), order=order)
         return Statement(text, one)
 
     extras = {
         "summary": Statement(summary, one),
-        "bands": counted("band", BAND_RANK),
+        "bands": counted("band", sql.SQL("array_position(%(band_order)s::text[], value)")),
         "modes": counted("mode", sql.SQL("spots DESC, value")),
         "spotter_continents": counted("spotter_continent", sql.SQL("spots DESC, value")),
     }

@@ -1,5 +1,5 @@
 """Forgetting a node (the simulated one, when `dxspots up` goes live): its rows go, the
-others stay, and the hourly counts are those of what is left."""
+others stay, and the hourly counts and call rollups are those of what is left."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import psycopg
 
 from dxspots.db.forget import forget_node
 from dxspots.db.nodestatus import NodeStatusRow, write_node_status
+from dxspots.db.rollups import CALL_DAY_COUNTS
 from tests.spotset import make_spots, store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -53,6 +54,14 @@ def test_forgetting_a_node_takes_its_rows_and_recounts_its_hours(db_dsn: str) ->
         after = conn.execute(COUNTS).fetchall()
         assert after == conn.execute(RECOUNT).fetchall()  # the counts of what is left
         assert after != before
+        days = set(conn.execute("SELECT * FROM call_days").fetchall())
+        assert days == set(conn.execute(CALL_DAY_COUNTS.format("spots")).fetchall())  # type: ignore[arg-type]
+        pairs = conn.execute("SELECT dx_call, spotter_base, spots FROM call_spotters")
+        assert set(pairs.fetchall()) == set(
+            conn.execute(
+                "SELECT dx_call, spotter_base, count(*)::int FROM spots GROUP BY 1, 2"
+            ).fetchall()
+        )
         assert conn.execute("SELECT node FROM node_status").fetchall() == [("club",)]
         assert conn.execute("SELECT node FROM rejected_lines").fetchall() == [("club",)]
         assert forget_node(conn, "simulator")["spots"] == 0  # twice is harmless

@@ -12,6 +12,7 @@ import pytest
 
 from dxspots.cty import CountryFile
 from dxspots.db.reenrich import ENTITY_FIELDS, ReenrichError, pending, reenrich_spots
+from dxspots.db.rollups import CALL_DAY_COUNTS
 from dxspots.db.writer import HOUR_COUNTS, SpotWriter
 from dxspots.enrich import Enricher
 from dxspots.parse import parse_line
@@ -51,6 +52,14 @@ def hour_counts(dsn: str) -> tuple[set[tuple[object, ...]], set[tuple[object, ..
     with psycopg.connect(dsn) as conn:
         kept = set(conn.execute("SELECT * FROM spot_hours").fetchall())
         counted = set(conn.execute(HOUR_COUNTS.format("spots")).fetchall())  # type: ignore[arg-type]
+    return kept, counted
+
+
+def call_days(dsn: str) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    """`call_days` as stored, and as counted again from the rows."""
+    with psycopg.connect(dsn) as conn:
+        kept = set(conn.execute("SELECT * FROM call_days").fetchall())
+        counted = set(conn.execute(CALL_DAY_COUNTS.format("spots")).fetchall())  # type: ignore[arg-type]
     return kept, counted
 
 
@@ -100,6 +109,9 @@ def test_spots_stored_without_a_country_file_get_the_write_paths_entities(db_dsn
     kept, counted = hour_counts(db_dsn)
     assert kept == counted  # the counts by continent moved with the spots
     assert {row[3] for row in kept} >= {"EU", "NA", "AS"} and all(row[6] > 0 for row in kept)
+    days, recounted = call_days(db_dsn)
+    assert days == recounted  # and the calls' days by continent and entity
+    assert {row[7] for row in days} > {""} and all(row[8] > 0 for row in days)
 
 
 def test_an_interrupted_run_continues_and_a_new_file_starts_over(db_dsn: str) -> None:

@@ -1,0 +1,72 @@
+"""The SQL that keeps the call rollups (migration 0012) equal to what `spots` holds.
+
+`call_days` (spots per UTC day, DX call and the dimensions a call's history shows) and
+`call_spotters` (spots per DX call and spotter base call, all time) are added to by the
+writer in the statement that stores the spots (`CALL_DAYS_UPSERT`, `CALL_SPOTTERS_UPSERT`,
+over its `new` rows). Deleting spots (`forget`) or changing their continents or entity
+(re-enrichment) must follow: `recount_call_days` makes the (day, call) rows it is given
+again from the spots left, `CALL_SPOTTERS_SUBTRACT` takes deleted spots off the pair
+counts. The callers hold the writers' lock (`SPOTS_WRITE_LOCK`), so no batch lands between.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+CALL_DAY_COUNTS = (
+    "SELECT date_trunc('day', spot_time, 'UTC'), dx_call, coalesce(band, ''),"
+    " coalesce(mode, ''), coalesce(spotter_continent, ''), coalesce(dx_continent, ''),"
+    " is_skimmer, coalesce(dx_entity, ''), count(*), min(spot_time), max(spot_time)"
+    " FROM {} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+)
+"""The `call_days` rows of the spots in `{}` (a table or a subquery); unknowns as ''."""
+CALL_DAYS_UPSERT = (
+    "INSERT INTO call_days " + CALL_DAY_COUNTS.format("new")
+    + " ON CONFLICT ON CONSTRAINT call_days_key DO UPDATE SET"
+    " spots = call_days.spots + excluded.spots,"
+    " first_spot = least(call_days.first_spot, excluded.first_spot),"
+    " last_spot = greatest(call_days.last_spot, excluded.last_spot)"
+)  # fmt: skip
+"""Add the spots of the CTE `new` to `call_days` (the writer's statement)."""
+CALL_SPOTTERS_UPSERT = (
+    "INSERT INTO call_spotters SELECT dx_call, coalesce(spotter_base, ''), count(*)"
+    " FROM new GROUP BY 1, 2 ON CONFLICT ON CONSTRAINT call_spotters_key"
+    " DO UPDATE SET spots = call_spotters.spots + excluded.spots"
+)
+"""Add the spots of the CTE `new` to `call_spotters` (the writer's statement)."""
+NEW_COLUMNS = (
+    "spot_time, band, mode, spotter_continent, dx_continent, is_skimmer, dx_call,"
+    " spotter_base, dx_entity"
+)
+"""What the writer's `new` CTE returns: the columns every rollup is keyed on."""
+CALL_SPOTTERS_SUBTRACT = (
+    "WITH gone AS (SELECT dx_call, coalesce(spotter_base, '') AS spotter_base,"
+    "   count(*) AS n FROM {} GROUP BY 1, 2),"
+    " less AS (UPDATE call_spotters c SET spots = c.spots - gone.n FROM gone"
+    "   WHERE c.dx_call = gone.dx_call AND c.spotter_base = gone.spotter_base"
+    "   RETURNING c.dx_call, c.spotter_base, c.spots)"
+    " DELETE FROM call_spotters c USING less WHERE c.dx_call = less.dx_call"
+    "   AND c.spotter_base = less.spotter_base AND less.spots <= 0"
+)
+"""Take the deleted spots in `{}` (with dx_call, spotter_base) off `call_spotters`."""
+
+
+def recount_call_days(cur: psycopg.Cursor[tuple[object, ...]], keys: str) -> None:
+    """Make the `call_days` rows of the (day, dx_call) pairs `keys` selects again from the
+    spots stored now. `keys` is SQL text (a subquery) with columns `day` and `dx_call`.
+    Run it with the writers' lock held."""
+    cur.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS call_days_keys (day timestamptz, dx_call text)"
+        " ON COMMIT DELETE ROWS"
+    )
+    cur.execute("TRUNCATE call_days_keys")
+    cur.execute(f"INSERT INTO call_days_keys SELECT DISTINCT day, dx_call FROM {keys} AS k")
+    cur.execute(
+        "DELETE FROM call_days c USING call_days_keys k"
+        " WHERE c.dx_call = k.dx_call AND c.day = k.day"
+    )
+    there = (
+        "(SELECT s.* FROM call_days_keys k JOIN spots s ON s.dx_call = k.dx_call"
+        " AND s.spot_time >= k.day AND s.spot_time < k.day + interval '24 hours') AS there"
+    )
+    cur.execute("INSERT INTO call_days " + CALL_DAY_COUNTS.format(there))
