@@ -1,7 +1,7 @@
 """The `dxspots` command. Thin: it reads the settings once, then calls into the core.
 
-Subcommands: parse, import, export, db migrate, db status, cty update, cty reenrich, collect,
-simulate, api, dashboard, up. Each imports what it needs when it runs, so `dxspots parse`
+Subcommands: parse, import, export, archive, db migrate, db status, cty update, cty reenrich,
+collect, simulate, api, dashboard, up. Each imports what it needs when it runs, so `dxspots parse`
 never loads the database driver, and the apps load only with their own subcommand.
 """
 
@@ -127,10 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
         "load telnet logs and RBN archive files into the database",
         "Saved telnet logs (with or without timestamp prefixes, DXSpider debug logs included) "
         "and Reverse Beacon Network daily archives (CSV, zipped or not) are parsed, enriched "
-        "and stored, with a progress bar and a summary. Importing a file again doubles nothing.",
+        "and stored, with a progress bar and a summary. Parquet files of spots (retention's "
+        "archives, `dxspots export`'s) are stored row for row; an archived month comes back "
+        "without being counted twice. Importing a file again doubles nothing.",
     )
     p.add_argument(
-        "files", nargs="+", type=Path, metavar="FILE", help="log or archive files to load"
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="log, RBN archive or spots Parquet files to load",
     )
     p.add_argument(
         "--received-at",
@@ -187,6 +193,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="-",
         metavar="FILE",
         help="the file to write, in a folder that exists, or - for standard output (default)",
+    )
+
+    p = _command(
+        sub,
+        "archive",
+        "archive spots older than DXSPOTS_RETENTION_DAYS as Parquet and drop them",
+        "Each month of spots wholly older than the retention period is written to "
+        "DXSPOTS_ARCHIVE_DIR as spots-YYYY-MM.parquet (the export's columns), checked, then "
+        "dropped; the hourly counts are kept. Rejected lines past the period are deleted. "
+        "Safe to interrupt and run again; the collector does this once a day (docs/retention.md).",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say which months would be archived and their spots; change nothing",
+    )
+    p.add_argument(
+        "--days",
+        type=int,
+        metavar="N",
+        help="the retention period in days for this run (default: DXSPOTS_RETENTION_DAYS)",
     )
 
     db = _command(
@@ -388,13 +415,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     """Load files into the database with a progress bar, then print a summary."""
     from tqdm import tqdm
 
+    from dxspots.db.archive import ArchiveFileError
     from dxspots.db.migrate import migrate
     from dxspots.db.writer import SpotWriter
-    from dxspots.importer import ImportSummary, import_file, input_size
+    from dxspots.importer import ImportSummary, import_file, import_parquet, input_size, is_parquet
 
     for path in args.files:
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
+    parquet = {path for path in args.files if is_parquet(path)}
+    restored = 0
     enricher = load_enricher(settings)
     summary = ImportSummary()
     with writer_dsn(settings) as dsn, connect(dsn) as conn:
@@ -403,6 +433,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         total = sum(input_size(path) for path in args.files)
         with tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
             for path in args.files:
+                if path in parquet:
+                    try:
+                        restored += import_parquet(
+                            path, writer, progress=bar.update, summary=summary
+                        )
+                    except ArchiveFileError as error:
+                        raise CommandError(str(error)) from None
+                    continue
                 mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
                 import_file(
                     path,
@@ -413,6 +451,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     progress=bar.update,
                     summary=summary,
                 )
+    if restored:
+        print(
+            f"{restored} spots of archived months restored (the hourly counts already had them)",
+            file=sys.stderr,
+        )
     if summary.undated:
         when = "--received-at" if args.received_at else "each file's modification time"
         print(
@@ -426,6 +469,42 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         f"announcements: {summary.announcements}\nrejected (kept in rejected_lines): "
         f"{summary.rejected}\nother lines (banners, prompts): {summary.other}"
     )
+    return 0
+
+
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
+    """Archive and drop the months of spots past the retention period; print what was done."""
+    from dxspots.db.retention import RetentionError, apply_retention
+
+    days = args.days if args.days is not None else settings.retention_days
+    if days is None:
+        raise CommandError(
+            "DXSPOTS_RETENTION_DAYS is not set, so every spot is kept: set it (or give "
+            "--days N) to archive older spots"
+        )
+    if days < 1:
+        raise CommandError(f"--days: {days} is not a number of days (at least 1)")
+    folder = settings.archive_path
+    with writer_dsn(settings) as dsn, connect(dsn) as conn:
+        migrate_or_fail(conn)
+        try:
+            result = apply_retention(conn, days, folder, dry_run=args.dry_run)
+        except RetentionError as error:
+            raise CommandError(str(error)) from None
+    when = f"{result.cutoff:%Y-%m-%d %H:%M}Z"
+    if not result.months:
+        print(f"no month of spots ends before {when} ({days} days ago): nothing to archive")
+    for month in result.months:
+        name = f"{month.month.start:%Y-%m}"
+        if args.dry_run:
+            print(f"{name}: {month.rows} spots would be archived to {folder} and dropped")
+        elif month.dropped:
+            files = ", ".join(path.name for path in month.written) or "already archived"
+            print(f"{name}: {month.rows} spots archived ({files}) and dropped")
+        else:
+            print(f"{name}: spots arrived while archiving; kept for the next run")
+    if not args.dry_run:
+        print(f"rejected lines deleted (received before {when}): {result.rejected_deleted}")
     return 0
 
 
@@ -972,6 +1051,7 @@ COMMANDS = {
     "parse": cmd_parse,
     "import": cmd_import,
     "export": cmd_export,
+    "archive": cmd_archive,
     "db": cmd_db,
     "cty": cmd_cty,
     "collect": cmd_collect,
@@ -987,6 +1067,7 @@ EXTRAS = {
     "api": "api",
     "dashboard": "dashboard",
     "export": "dashboard",
+    "archive": "dashboard",
     "up": "collector,api,dashboard,local",
 }
 """The extra that holds the packages each command needs beyond the core."""

@@ -5,9 +5,10 @@ parser as the live collector. Lines may carry a timestamp prefix (ISO 8601 with 
 offset, or DXSpider's debug log `05Jul2020@22:59:31 (chan) <- I NODE`), which becomes the
 received time; otherwise the caller's default is used (the CLI: `--received-at`, else the
 file's modification time). The Reverse Beacon Network's archive CSV (zipped or not) is
-recognised by its header. Re-running an import doubles nothing as long as the received time
-of lines without a timestamp is the same both times: the writer's dedupe drops what is
-already stored.
+recognised by its header. A Parquet file of spots (retention's archive, or `dxspots
+export`'s) is loaded row for row by `dxspots.db.archive`. Re-running an import doubles
+nothing as long as the received time of lines without a timestamp is the same both times:
+the writer's dedupe drops what is already stored.
 """
 
 from __future__ import annotations
@@ -112,8 +113,19 @@ def rbn_record(line: str, node: str | None, default: datetime) -> Record:
     )
 
 
+def is_parquet(path: Path) -> bool:
+    """Whether the file is Parquet (it starts with the format's magic bytes `PAR1`)."""
+    with path.open("rb") as stream:
+        return stream.read(4) == b"PAR1"
+
+
 def input_size(path: Path) -> int:
-    """The number of bytes `read_records` will read: a zip's members uncompressed."""
+    """The number of bytes `read_records` will read: a zip's members uncompressed; for a
+    Parquet file, its rows."""
+    if is_parquet(path):
+        import pyarrow.parquet as pq  # noqa: PLC0415  (optional: the dashboard extra)
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             return sum(info.file_size for info in archive.infolist())
@@ -209,6 +221,25 @@ def import_file(
         if len(batch) >= BATCH_SIZE:
             _flush(writer, batch, summary)
     _flush(writer, batch, summary)
+
+
+def import_parquet(
+    path: Path,
+    writer: SpotWriter,
+    *,
+    progress: Callable[[int], object],
+    summary: ImportSummary,
+) -> int:
+    """Load a spots Parquet file (an archive or an export), adding its counts to `summary`;
+    return how many rows of archived months were restored (not counted again in the
+    rollups). `ArchiveFileError` (a ValueError) for a Parquet file that is not of spots."""
+    from dxspots.db.archive import load_parquet  # noqa: PLC0415  (needs pyarrow)
+
+    loaded = load_parquet(path, writer, progress)
+    summary.spots += loaded.rows
+    summary.spots_new += loaded.stored
+    summary.duplicates += loaded.rows - loaded.stored
+    return loaded.restored
 
 
 def _flush(writer: SpotWriter, batch: list[Record], summary: ImportSummary) -> None:

@@ -1,0 +1,227 @@
+"""Retention on the real database: months past the cut-off go to Parquet files and are
+dropped whole; newer rows and every rollup stay as they were; an interrupted run is finished
+by the next; an archive imported back restores the same rows without counting them twice."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+
+from dxspots.db.archive import ArchiveFileError, load_parquet
+from dxspots.db.export import COLUMNS
+from dxspots.db.retention import Month, RetentionError, apply_retention
+from dxspots.db.writer import SpotWriter
+from dxspots.spot import Spot
+from tests.spotset import BANDS, DX, MODES, SPOTTERS
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+NOW = datetime(2025, 3, 11, tzinfo=UTC)  # 10 days of retention: January and February go
+DAYS = 10
+HOURS = (
+    "SELECT hour, band, mode, spotter_continent, dx_continent, is_skimmer, spots"
+    " FROM spot_hours ORDER BY 1, 2, 3, 4, 5, 6"
+)
+RECOUNT = (
+    "SELECT date_trunc('hour', spot_time, 'UTC'), coalesce(band, ''), coalesce(mode, ''),"
+    " coalesce(spotter_continent, ''), coalesce(dx_continent, ''), is_skimmer, count(*)::int"
+    " FROM spots GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
+)
+CALL_DAYS = "SELECT * FROM call_days ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+CALL_SPOTTERS = "SELECT * FROM call_spotters ORDER BY 1, 2"
+ROWS = "SELECT * FROM spots ORDER BY spot_time, id"
+
+
+def four_months(count: int = 1200, seed: int = 3) -> list[Spot]:
+    """Spots from January to April 2025, a few an hour, varied as the query tests' are."""
+    rng = random.Random(seed)
+    spots = []
+    for i in range(count):
+        moment = START + timedelta(minutes=rng.randrange(120 * 24 * 60))
+        band, base = BANDS[rng.randrange(len(BANDS))]
+        call, entity, continent = DX[rng.randrange(len(DX))]
+        spotter, spotter_base, spotter_continent, skimmer = SPOTTERS[rng.randrange(len(SPOTTERS))]
+        fields: dict[str, Any] = {
+            "spot_time": moment, "freq_khz": base + i + 0.1 * (i % 10), "dx_call": call,
+            "spotter": spotter, "comment": f"test {i} \x1b[0m <b>&", "received_at": moment,
+            "raw": f"DX de {spotter}: {call} {i}", "source": "rbn" if skimmer else "dx",
+            "node": "rbn", "is_skimmer": skimmer, "mode": MODES[i % len(MODES)], "band": band,
+            "spotter_base": spotter_base, "dx_entity": entity, "dx_continent": continent,
+            "spotter_continent": spotter_continent, "snr_db": i % 40 if skimmer else None,
+        }  # fmt: skip
+        spots.append(Spot(**fields))
+    return spots
+
+
+def snapshot(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
+    """Every rollup's rows, in order."""
+    return {
+        name: conn.execute(query).fetchall()
+        for name, query in (("hours", HOURS), ("days", CALL_DAYS), ("spotters", CALL_SPOTTERS))
+    }
+
+
+@pytest.fixture
+def stored(db_dsn: str) -> list[Spot]:
+    spots = four_months()
+    with psycopg.connect(db_dsn) as conn:
+        assert SpotWriter(conn).write(spots).spots_new == len(spots)
+    return spots
+
+
+def in_month(spots: list[Spot], month: int) -> int:
+    return sum(1 for spot in spots if spot.spot_time.month == month)
+
+
+def test_months_past_the_cutoff_are_archived_then_dropped_and_the_rollups_kept(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        rollups = snapshot(conn)
+        newer = conn.execute(
+            "SELECT * FROM spots WHERE spot_time >= '2025-03-01Z' ORDER BY spot_time, id"
+        ).fetchall()
+
+        result = apply_retention(conn, DAYS, tmp_path, now=NOW)
+
+        assert [(m.month.table, m.dropped) for m in result.months] == [
+            ("spots_2025_01", True),
+            ("spots_2025_02", True),
+        ]
+        for month in (1, 2):
+            frame = pd.read_parquet(tmp_path / f"spots-2025-0{month}.parquet")
+            assert list(frame.columns) == list(COLUMNS)
+            assert len(frame) == in_month(stored, month) > 0
+            assert str(frame["spot_time"].dtype) == "datetime64[us, UTC]"
+            assert frame["spot_time"].dt.month.eq(month).all()
+            assert frame["comment"].str.contains("\x1b[0m <b>&", regex=False).all()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "spots-2025-01.parquet",
+            "spots-2025-02.parquet",
+        ]
+        gone = conn.execute("SELECT to_regclass('spots_2025_01'), to_regclass('spots_2025_02')")
+        assert gone.fetchone() == (None, None)
+        assert conn.execute(ROWS).fetchall() == newer  # March and April untouched
+        assert snapshot(conn) == rollups  # the dropped months still counted
+        archived = conn.execute("SELECT month, spots, files FROM spot_archives ORDER BY 1")
+        assert archived.fetchall() == [
+            (START, in_month(stored, 1), ["spots-2025-01.parquet"]),
+            (datetime(2025, 2, 1, tzinfo=UTC), in_month(stored, 2), ["spots-2025-02.parquet"]),
+        ]
+        # A second run has nothing to do.
+        assert apply_retention(conn, DAYS, tmp_path, now=NOW).months == []
+
+
+def test_a_run_stopped_between_archive_and_drop_is_finished_by_the_next(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    def crash(month: Month) -> None:
+        if month.table == "spots_2025_02":
+            raise KeyboardInterrupt  # the power goes between the file and the drop
+
+    with psycopg.connect(db_dsn) as conn:
+        rollups = snapshot(conn)
+        with pytest.raises(KeyboardInterrupt):
+            apply_retention(conn, DAYS, tmp_path, now=NOW, before_drop=crash)
+        conn.rollback()
+        kept = conn.execute("SELECT count(*) FROM spots_2025_02").fetchone()
+        assert kept == (in_month(stored, 2),)  # archived, not dropped
+        feb = tmp_path / "spots-2025-02.parquet"
+        written = feb.stat().st_mtime_ns
+        (tmp_path / "spots-2025-03.parquet.tmp").write_bytes(b"half a file")  # not ours
+        (tmp_path / "spots-2025-02.parquet.tmp").write_bytes(b"half a file")  # ours, left over
+
+        result = apply_retention(conn, DAYS, tmp_path, now=NOW)
+
+        [month] = result.months
+        assert month.dropped and month.written == [] and month.rows == in_month(stored, 2)
+        assert feb.stat().st_mtime_ns == written  # checked, not written again
+        assert not (tmp_path / "spots-2025-02.parquet.tmp").exists()
+        assert (tmp_path / "spots-2025-03.parquet.tmp").exists()
+        assert len(pd.read_parquet(feb)) == in_month(stored, 2)
+        assert conn.execute("SELECT to_regclass('spots_2025_02')").fetchone() == (None,)
+        assert snapshot(conn) == rollups
+
+
+def test_an_unreadable_archive_file_stops_that_month_from_being_dropped(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    (tmp_path / "spots-2025-01.parquet").write_bytes(b"PAR1 not really")
+    with psycopg.connect(db_dsn) as conn, pytest.raises(RetentionError) as caught:
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+    assert "spots-2025-01.parquet: not a readable spots archive" in str(caught.value)
+    with psycopg.connect(db_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM spots_2025_01").fetchone() == (
+            in_month(stored, 1),
+        )
+
+
+def test_spots_that_came_after_the_archive_go_to_a_further_file(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        late = Spot(START + timedelta(days=3), 14001.0, "VP8PJ", "G4ABC", "late", NOW, "x", "dx")
+        assert SpotWriter(conn).write([late]).spots_new == 1  # a late back-fill: January again
+        conn.autocommit = False
+
+        [month] = apply_retention(conn, DAYS, tmp_path, now=NOW).months
+
+        assert month.written == [tmp_path / "spots-2025-01.2.parquet"] and month.dropped
+        assert list(pd.read_parquet(month.written[0])["comment"]) == ["late"]
+        archived = conn.execute("SELECT spots, files FROM spot_archives WHERE month = %s", (START,))
+        assert archived.fetchone() == (
+            in_month(stored, 1) + 1,
+            ["spots-2025-01.2.parquet", "spots-2025-01.parquet"],
+        )
+
+
+def test_an_archive_imported_back_restores_the_rows_and_counts_them_once(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute(ROWS).fetchall()
+        rollups = snapshot(conn)
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        writer = SpotWriter(conn)
+        for _ in range(2):  # the second time adds nothing
+            for month in (1, 2):
+                load_parquet(tmp_path / f"spots-2025-0{month}.parquet", writer)
+
+        assert conn.execute(ROWS).fetchall() == rows  # ids included
+        assert conn.execute(HOURS).fetchall() == conn.execute(RECOUNT).fetchall()
+        assert snapshot(conn) == rollups
+        # The restored month is archived again without a new file: its rows are all there.
+        [jan, feb] = apply_retention(conn, DAYS, tmp_path, now=NOW).months
+        assert jan.dropped and feb.dropped and jan.written == feb.written == []
+        assert snapshot(conn) == rollups
+
+
+def test_an_export_of_months_never_archived_is_counted_as_new_spots(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+    with psycopg.connect(db_dsn) as conn:  # a second database: empty but for the schema
+        conn.execute("TRUNCATE spots, spot_hours, call_days, call_spotters, spot_archives")
+        conn.commit()
+        summary = load_parquet(tmp_path / "spots-2025-01.parquet", SpotWriter(conn))
+        assert summary.stored == in_month(stored, 1) and summary.restored == 0
+        assert conn.execute(HOURS).fetchall() == conn.execute(RECOUNT).fetchall()
+
+
+def test_a_parquet_file_that_is_not_of_spots_is_refused_by_name(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.parquet"
+    pd.DataFrame({"id": [1], "spot_time": ["soon"]}).to_parquet(other)
+    with psycopg.connect(db_dsn) as conn, pytest.raises(ArchiveFileError) as caught:
+        load_parquet(other, SpotWriter(conn))
+    assert "other.parquet: column 'spot_time' is large_string, expected timestamp" in str(
+        caught.value
+    )
