@@ -51,6 +51,10 @@ HEALTH_SECONDS = 1.0
 """How often the health verdict is checked for systemd's STATUS= and the log."""
 COUNTRY_FILE_SECONDS = 60.0
 """How often the country file's modification time is looked at (a new one is loaded)."""
+HOUSEKEEPING_DELAY_S = 600.0
+"""Seconds after start before the first housekeeping run (retention): the nodes first."""
+HOUSEKEEPING_SECONDS = 86_400.0
+"""Seconds between housekeeping runs: once a day."""
 
 
 class CollectorConfigError(ValueError):
@@ -83,12 +87,19 @@ class Collector:
     """Called in a thread of its own with each new enricher the check installs: re-enrich
     the spots stored without an entity (those this collector stored before it took the file
     included, which `dxspots cty update`'s own run may have passed already)."""
+    housekeeping: Callable[[], str] | None = None
+    """Retention: run `housekeeping_delay` after start, then every `housekeeping_seconds`, in
+    a thread of its own with its own connection, never two at once; what it says it did is
+    logged, and a failure is logged and tried again at the next run. None: no housekeeping."""
+    housekeeping_delay: float = HOUSEKEEPING_DELAY_S
+    housekeeping_seconds: float = HOUSEKEEPING_SECONDS
     pipeline: Pipeline = field(init=False)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _line_samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
     _repeats: RepeatFilter = field(default_factory=RepeatFilter)
+    _housekeeping_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not self.nodes:
@@ -156,6 +167,7 @@ class Collector:
         watchdog = asyncio.create_task(self.notifier.watchdog())
         status = asyncio.create_task(self._status_writes())
         country = asyncio.create_task(self._country_file_checks())
+        housekeeping = asyncio.create_task(self._housekeeping())
         self.notifier.send("READY=1")
         verdicts = asyncio.create_task(self._health_watch())
         if on_ready is not None:
@@ -164,7 +176,7 @@ class Collector:
         await self._stop.wait()
         log.info("stopping: storing what is queued")
         self.notifier.send("STOPPING=1")
-        helpers = [*tasks, summary, watchdog, status, verdicts, country]
+        helpers = [*tasks, summary, watchdog, status, verdicts, country, housekeeping]
         for task in helpers:
             task.cancel()
         await asyncio.wait(helpers, timeout=10)  # a stuck session must not stop the shutdown
@@ -279,6 +291,31 @@ class Collector:
                     threading.Thread(
                         target=self.reenrich, args=(enricher,), name="reenrich", daemon=True
                     ).start()
+
+    async def _housekeeping(self) -> None:
+        """Start a housekeeping run now and then; the collecting never waits for one."""
+        if self.housekeeping is None:
+            return
+        await asyncio.sleep(self.housekeeping_delay)
+        while True:
+            # A daemon thread: a stop does not wait for a long run (the next one finishes it).
+            threading.Thread(target=self.housekeep, name="housekeeping", daemon=True).start()
+            await asyncio.sleep(self.housekeeping_seconds)
+
+    def housekeep(self) -> None:
+        """Run housekeeping once, unless a run is still going; log what it did or why not."""
+        if self.housekeeping is None:
+            return
+        if not self._housekeeping_lock.acquire(blocking=False):
+            log.warning("housekeeping: the last run is still going; skipped this time")
+            return
+        try:
+            log.info("housekeeping: %s", self.housekeeping())
+        except Exception as error:  # the outermost loop of this thread: logged, tried again
+            log.error("housekeeping failed (tried again in %.0f s): %s: %s",
+                      self.housekeeping_seconds, type(error).__name__, error)  # fmt: skip
+        finally:
+            self._housekeeping_lock.release()
 
     async def _status_writes(self) -> None:
         while True:

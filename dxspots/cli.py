@@ -895,11 +895,34 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
                 metrics_address=(settings.metrics_host, settings.metrics_port),
                 country_file_check=watch.check,
                 reenrich=lambda enricher: reenrich_stored(dsn, enricher, watch),
+                housekeeping=None if settings.retention_days is None
+                else lambda: retention_run(dsn, settings),
             )  # fmt: skip
             asyncio.run(collector.run())
         except CollectorConfigError as error:  # in the settings, or found on starting
             raise CommandError(str(error)) from None
     return 0
+
+
+def retention_run(dsn: str, settings: Settings) -> str:
+    """The collector's daily housekeeping: archive and drop the months of spots past
+    DXSPOTS_RETENTION_DAYS on a connection of its own; say what was done."""
+    import psycopg
+
+    from dxspots.db.retention import apply_retention
+
+    assert settings.retention_days is not None  # only set up when it is
+    with psycopg.connect(dsn, connect_timeout=10) as conn:
+        result = apply_retention(conn, settings.retention_days, settings.archive_path)
+    months = [
+        f"{m.month.start:%Y-%m} ({m.rows} spots{', dropped' if m.dropped else ', kept for now'})"
+        for m in result.months
+    ]
+    archived = ", ".join(months) if months else "nothing"
+    return (
+        f"retention ({settings.retention_days} days, before {result.cutoff:%Y-%m-%d}): archived "
+        f"{archived} to {settings.archive_path}; {result.rejected_deleted} rejected lines deleted"
+    )
 
 
 def reenrich_stored(dsn: str, enricher: Enricher, watch: CountryFileWatch) -> None:

@@ -4,7 +4,10 @@ by the next; an archive imported back restores the same rows without counting th
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,15 @@ import pandas as pd
 import psycopg
 import pytest
 
+from collector.app import Collector
+from collector.spool import Spool
+from dxspots.cli import retention_run
 from dxspots.db.archive import ArchiveFileError, load_parquet
 from dxspots.db.export import COLUMNS
 from dxspots.db.retention import Month, RetentionError, apply_retention
 from dxspots.db.writer import SpotWriter
+from dxspots.enrich import Enricher
+from dxspots.settings import NodeConfig, Settings
 from dxspots.spot import Spot
 from tests.spotset import BANDS, DX, MODES, SPOTTERS
 
@@ -225,3 +233,46 @@ def test_a_parquet_file_that_is_not_of_spots_is_refused_by_name(
     assert "other.parquet: column 'spot_time' is large_string, expected timestamp" in str(
         caught.value
     )
+
+
+def test_the_collector_runs_retention_in_a_thread_and_logs_a_failure_then_retries(
+    db_dsn: str, stored: list[Spot], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The housekeeping task starts a run after its delay and again at each period; a run
+    that fails (the archive folder cannot be made) is logged, and the next one archives."""
+    blocked = tmp_path / "archive"
+    blocked.write_text("a file where the folder should be")
+    days = (datetime.now(UTC) - datetime(2025, 3, 6, tzinfo=UTC)).days  # Jan, Feb past it
+    settings = Settings(retention_days=days, archive_dir=blocked, data_dir=tmp_path)
+    collector = Collector(
+        [NodeConfig(name="n", host="127.0.0.1", port=7300)], "DL1ABC",
+        lambda: psycopg.connect(db_dsn), Enricher(None), Spool(tmp_path / "spool.jsonl"),
+        housekeeping=lambda: retention_run(db_dsn, settings),
+        housekeeping_delay=0.01, housekeeping_seconds=0.5,
+    )  # fmt: skip
+
+    async def run_for(seconds: float) -> bool:
+        task = asyncio.create_task(collector._housekeeping())
+        ticks = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:  # the loop keeps turning while a run goes on
+            await asyncio.sleep(0.01)
+            ticks += 1
+            if "retention (" in caplog.text:
+                break
+        task.cancel()
+        return ticks > 5
+
+    caplog.set_level(logging.INFO, logger="collector.app")
+    assert asyncio.run(run_for(0.3))
+    assert "housekeeping failed (tried again in 0 s): RetentionError: DXSPOTS_ARCHIVE_DIR" in (
+        caplog.text
+    )
+    blocked.unlink()
+    assert asyncio.run(run_for(10))
+    assert "retention (" in caplog.text and "2025-01 (" in caplog.text
+    assert "2025-02 (" in caplog.text and "dropped" in caplog.text
+    assert sorted(p.name for p in blocked.iterdir()) == [
+        "spots-2025-01.parquet",
+        "spots-2025-02.parquet",
+    ]
