@@ -163,12 +163,14 @@ def make_comment(rng: random.Random, calls: list[str]) -> str:
     )  # fmt: skip
 
 
-def make_calls(rng: random.Random, count: int) -> list[str]:
-    """Invent `count` distinct plausible callsigns over real prefixes."""
+def make_calls(
+    rng: random.Random, count: int, prefixes: list[str] | tuple[str, ...] = PREFIXES
+) -> list[str]:
+    """Invent `count` distinct plausible callsigns over real prefixes (`PREFIXES` or given)."""
     calls: set[str] = set()
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     while len(calls) < count:
-        prefix = rng.choice(PREFIXES)
+        prefix = rng.choice(prefixes)
         digit = "" if prefix[-1].isdigit() else str(rng.randrange(10))
         suffix = "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
         call = prefix + digit + suffix
