@@ -225,6 +225,7 @@ class MetricsResource:
         self.metrics = metrics
 
     async def on_get(self, req: Request, resp: Response) -> None:
+        await self.metrics.read_replication()
         resp.data, resp.content_type = self.metrics.render()
 
 

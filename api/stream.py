@@ -1,7 +1,10 @@
 """The live stream: new spots as Server-Sent Events, fed by PostgreSQL LISTEN/NOTIFY.
 
 One `SpotFeed` per API process holds one connection that LISTENs on the channel the
-collector's writer notifies after each batch that stored new spots. On each notification
+collector's writer notifies after each batch that stored new spots. On a streaming replica
+(the read DSN may be one: docs/scaling.md) no notification ever arrives, since NOTIFY is not
+replicated: there the feed asks every `REPLICA_POLL_S` instead, by `id`, an index probe that
+finds nothing most of the time. On each notification (or poll)
 it reads the rows stored since the last one it saw (by `id`) and hands each to every
 subscriber whose filters it passes (the catalogue's `matches`, the same test as the SQL).
 A client that reconnects with `Last-Event-ID` first gets what it missed from the database,
@@ -32,7 +35,14 @@ from psycopg_pool import AsyncConnectionPool
 from api.errors import first_line
 from api.memory import give_back
 from dxspots.db.writer import SPOTS_CHANNEL
-from dxspots.queries import LATEST_SPOT_ID, READY_CHECK, SpotFilters, matches, new_spots
+from dxspots.queries import (
+    LATEST_SPOT_ID,
+    READY_CHECK,
+    SpotFilters,
+    aread_replication,
+    matches,
+    new_spots,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,8 @@ RECLAIM_AFTER_S = 2.0
 """Memory is given back this long after a stream ends (api/memory.py)."""
 IDLE_CHECK_S = 30.0
 """With no notification for this long, check that the listening connection still works."""
+REPLICA_POLL_S = 1.0
+"""On a replica (no notifications), how often the feed looks for new spots."""
 
 
 @dataclass(eq=False)
@@ -77,6 +89,8 @@ class SpotFeed:
         self.clients = 0
         """Streams open (admitted and not yet ended)."""
         self.ended_by_error = 0
+        self.polling = False
+        """Whether the feed polls (its server is a replica) rather than listens."""
         self._task: asyncio.Task[None] | None = None
         self._reclaim: asyncio.TimerHandle | None = None
 
@@ -111,7 +125,9 @@ class SpotFeed:
                     self.dsn, autocommit=True, connect_timeout=10
                 ) as conn:
                     await conn.execute("SET TIME ZONE 'UTC'")
-                    await conn.execute(f"LISTEN {SPOTS_CHANNEL}")
+                    self.polling = (await aread_replication(conn)).replica
+                    if not self.polling:
+                        await conn.execute(f"LISTEN {SPOTS_CHANNEL}")
                     if self.last_id is None:
                         cur = await conn.execute(LATEST_SPOT_ID.sql)
                         row = await cur.fetchone()
@@ -119,6 +135,9 @@ class SpotFeed:
                     self.connected.set()
                     failures = 0
                     await self._read_new(conn)  # anything stored while we were away
+                    while self.polling:  # a replica: NOTIFY does not reach it
+                        await asyncio.sleep(REPLICA_POLL_S)
+                        await self._read_new(conn)
                     while True:
                         # notifies() holds the connection until it returns: read the new
                         # rows after it, not inside it. Notifications that come meanwhile

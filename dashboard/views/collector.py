@@ -4,6 +4,9 @@ The collector writes these every 10 s; this page rereads them every refresh. A c
 lost lines within `LOSS_WINDOW_S` is "losing spots", one whose spool cannot take the next
 batch "spool full": the same verdicts its `/healthz` gives. (While the database is away the
 collector cannot report; its row says so once the database is back.)
+
+When the dashboard reads from a streaming replica (docs/scaling.md), the page says so first,
+with how far the replica is behind its primary.
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from dashboard import charts, data, notices
 from dashboard.guard import guarded
 from dashboard.literal import literal
 from dxspots.db.nodestatus import LOSS_WINDOW_S, SILENT_AFTER_S
-from dxspots.queries import Page
+from dxspots.queries import Page, ReplicationState, read_replication
+
+REPLAY_STALE_S = 60.0
+"""A replica whose last replayed change is older than this is cut off from its primary (the
+collector writes its status every 10 s) or its primary has no collector writing."""
 
 
 def nodes_table(table: pd.DataFrame) -> None:
@@ -133,6 +140,33 @@ def collectors_table(table: pd.DataFrame) -> None:
         )
 
 
+def replica_panel(state: ReplicationState) -> None:
+    """Say that the reads come from a replica, its lag, and whether it still follows."""
+    st.subheader("Database replica")
+    lag = "not known yet" if state.lag_seconds is None else f"{state.lag_seconds:,.1f} s"
+    pending = state.replay_pending_bytes or 0
+    replayed = "none yet"
+    age = None
+    if state.last_replayed_at is not None:
+        age = (data.utc_now() - state.last_replayed_at).total_seconds()
+        replayed = f"{max(age, 0):,.0f} s ago"
+    left, middle, right = st.columns(3)
+    left.metric("Replication lag", lag)
+    middle.metric("WAL to replay", f"{pending / 1e6:,.1f} MB")
+    right.metric("Last change replayed", replayed)
+    if age is not None and age > REPLAY_STALE_S:
+        st.warning(
+            f"This dashboard reads from a replica whose last change from the primary is "
+            f"{age:,.0f} s old: the replica may be cut off from its primary, or no collector "
+            "writes there. What this page and the others show may be out of date."
+        )
+    else:
+        st.caption(
+            "This dashboard reads from a streaming replica of the collector's database: "
+            "what it shows is as old as the lag."
+        )
+
+
 def page() -> None:
     st.title("Collector")
     st.caption("All times UTC. The collector reports every 10 s.")
@@ -143,6 +177,10 @@ def page() -> None:
         def status() -> None:
             with guarded():
                 notices.show()
+                with data.connection() as conn:
+                    replication = read_replication(conn)
+                if replication.replica:
+                    replica_panel(replication)
                 page = data.query("nodes")
                 if not page.items:
                     st.info(
