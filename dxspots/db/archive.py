@@ -58,7 +58,7 @@ def read_spots(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[list[dict[s
     import pyarrow as pa  # noqa: PLC0415  (optional: the dashboard extra)
     import pyarrow.parquet as pq  # noqa: PLC0415  (optional: the dashboard extra)
 
-    from dxspots.db.export import _arrow_schema as arrow_schema  # noqa: PLC0415
+    from dxspots.db.export import arrow_schema  # noqa: PLC0415
 
     try:
         parquet = pq.ParquetFile(path)

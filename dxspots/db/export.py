@@ -75,7 +75,8 @@ def spots_frame(rows: list[dict[str, Any]]) -> Any:
     return frame
 
 
-def _arrow_schema() -> Any:
+def arrow_schema() -> Any:
+    """The Parquet schema of a spots file: `dxspots export` and the retention archive."""
     import pyarrow as pa
 
     kinds: dict[type | None, Any] = {
@@ -113,7 +114,7 @@ def export_spots(
         return _write_csv(conn, statement, out, progress)
     rows = 0
     writer = None
-    schema: Any = _arrow_schema() if fmt == "parquet" else None
+    schema: Any = arrow_schema() if fmt == "parquet" else None
     try:
         for chunk in _chunks(conn, statement):
             if fmt == "jsonl":

@@ -276,3 +276,30 @@ def test_the_collector_runs_retention_in_a_thread_and_logs_a_failure_then_retrie
         "spots-2025-01.parquet",
         "spots-2025-02.parquet",
     ]
+
+
+def test_the_commands_archive_then_import_back(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    """`dxspots archive` and `dxspots import FILE.parquet` as a user runs them."""
+    from tests.integration.test_cli import run
+
+    env = {
+        "DXSPOTS_DATABASE_URL": db_dsn, "DXSPOTS_DATA_DIR": str(tmp_path / "data"),
+        "DXSPOTS_ARCHIVE_DIR": str(tmp_path / "archive"), "DXSPOTS_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    with psycopg.connect(db_dsn) as conn:
+        rows = conn.execute(ROWS).fetchall()
+        rollups = snapshot(conn)
+    days = (datetime.now(UTC) - datetime(2025, 5, 1, tzinfo=UTC)).days  # every month stored
+    archived = run("archive", "--days", str(days), env=env)
+    assert archived.returncode == 0, archived.stderr
+    files = sorted((tmp_path / "archive").glob("spots-*.parquet"))
+    assert [f.name for f in files] == [f"spots-2025-0{m}.parquet" for m in (1, 2, 3, 4)]
+    with psycopg.connect(db_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM spots").fetchone() == (0,)
+    loaded = run("import", *map(str, files), env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    with psycopg.connect(db_dsn) as conn:
+        assert conn.execute(ROWS).fetchall() == rows  # identical, ids included
+        assert snapshot(conn) == rollups  # counted once
