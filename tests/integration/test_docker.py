@@ -98,8 +98,11 @@ def test_compose_services_are_wired_as_documented() -> None:
         "dashboard",
         "proxy",
         "simulator",
+        "replica",
     }
     assert services["proxy"]["profiles"] == ["proxy"]
+    assert services["replica"]["profiles"] == ["replica"]
+    assert services["replica"]["image"] == services["postgres"]["image"]
     assert services["simulator"]["profiles"] == ["demo"]
     assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:16-alpine}"
     assert services["postgres"]["healthcheck"]["test"][1].startswith("pg_isready")
