@@ -1,16 +1,21 @@
-"""The rollups' effect at 1M and 2M spots: ingest rate with and without them, and the
-catalogue's read queries over the same 120 days at twice the density.
+"""What the rollups cost on ingest and what they give the read queries, on realistic traffic.
 
-Starts its own PostgreSQL (the local server), writes spots from the synthetic corpus
-(`bench/fill.py`'s model, spread evenly over the 120 days before now) through the one write
-path in batches of 5,000, in passes of `--step` spots each (a pass shifts the frequencies by
-2 kHz per pass so that no spot is a copy of an earlier one); after each pass, times each
-query through `dxspots.queries` (plan + fetch, no answer cache; the server's buffer cache
-is warm: median of `--runs` runs after one unmeasured). `--plain` measures ingest into a
-database whose writer leaves the call rollups out (the statement of the commit before them)
-for the comparison.
+Spots come from the history generator (`bench/history.py`: diurnal bands, contests, 68%
+skimmers, Zipf DX calls with busy ones), made once into memory, then written through the one
+write path (`SpotWriter`, batches of the collector's 1,000) into a fresh schema of a local
+PostgreSQL; only the writes are timed. Each `--variant` is the writer's statement with some of
+the rollups' CTEs left out (`plain`: `spot_hours` alone, as before migration 0012; `all`: as
+shipped). Every variant is measured `--repeat` times (fresh schema each time; median shown).
 
-    python bench/rollups.py [--step 1000000] [--passes 2] [--runs 7] [--plain]
+With `--queries`, the last run of the last variant is kept and grown in passes of `--step`
+spots (each pass the same history again, every frequency moved up 0.3 kHz per pass so that no
+spot is a copy: the same 120 days grow denser, as in the issue's figures), and after each pass
+every timed catalogue query runs through `dxspots.queries` (plan + fetch, no answer cache,
+median of `--runs` after one unmeasured run) and the ingest rate of the pass is printed
+beside the rate into the empty table.
+
+    python bench/rollups.py [--target 1000000] [--days 120] [--repeat 3]
+                            [--variant plain --variant all] [--queries --passes 3 --runs 7]
 """
 
 from __future__ import annotations
@@ -22,15 +27,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fill import spots as corpus_spots
+from bench.history import BATCH, History, batches, scale_for
 from dxspots.db import writer as writer_module
 from dxspots.db.localserver import LocalServer
 from dxspots.db.migrate import migrate
@@ -38,142 +44,160 @@ from dxspots.db.writer import SpotWriter
 from dxspots.queries import fetch, plan
 from dxspots.spot import Spot
 
-BATCH = 5_000
-DAYS = 120
-# The callsign history as it was read before the rollups (four statements over the call's
-# spots), timed beside the catalogue's for the comparison.
-RAW_CALLSIGN = (
-    "SELECT (array_agg(dx_entity ORDER BY spot_time DESC))[1], min(spot_time),"
-    " max(spot_time), count(*), count(DISTINCT spotter_base) FROM spots WHERE dx_call = %(c)s",
-    "SELECT band, count(*), max(spot_time) FROM spots WHERE dx_call = %(c)s GROUP BY 1",
-    "SELECT mode, count(*), max(spot_time) FROM spots WHERE dx_call = %(c)s GROUP BY 1",
-    "SELECT spotter_continent, count(*), max(spot_time) FROM spots WHERE dx_call = %(c)s"
-    " GROUP BY 1",
-)
+END = datetime(2026, 11, 30, tzinfo=UTC)
+ROLLUP_TABLES = ("spots", "spot_hours", "call_days", "call_spotters", "dx_hours", "spotter_hours")
+SHIPPED = writer_module._INSERT_SPOTS
 
 
-def write_pass(dsn: str, rows: int, shift: int, end: datetime) -> tuple[float, float]:
-    """Write `rows` spots (pass `shift`); return (seconds in `write`, rows/s of the last 10%)."""
+def variant_statement(name: str) -> sql.Composable:
+    """The writer's statement for a variant: `all` as shipped; `plain` with every CTE after
+    `hours` (the call rollups and later ones) left out."""
+    if name == "all":
+        return SHIPPED
+    text = SHIPPED.as_string(None)
+    head, _, rest = text.partition(", days AS (")
+    days, _, rest = rest.partition("), pairs AS (")
+    pairs = rest[: rest.rindex(") SELECT count(*) FROM new")]
+    kept = {"plain": "", "days": f", days AS ({days})", "pairs": f", pairs AS ({pairs})"}[name]
+    return sql.SQL(head + kept + " SELECT count(*) FROM new")  # type: ignore[arg-type]
+
+
+def make(target: int, days: float, seed: int) -> list[list[Spot]]:
+    scale = scale_for(target, days, END)
+    history = History(days=days, end=END, scale=scale, seed=seed)
+    return list(batches(history, BATCH))
+
+
+def fresh(dsn: str) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+        migrate(conn)
+        conn.execute("CHECKPOINT")
+
+
+def write(dsn: str, spot_batches: list[list[Spot]]) -> float:
+    """Write the batches; return rows/s over the time spent in `write`."""
     spent = 0.0
-    tail_rows, tail_spent = 0, 0.0
+    rows = 0
     with psycopg.connect(dsn) as conn:
         writer = SpotWriter(conn)
-        batch: list[Spot] = []
-        done = 0
-
-        def flush() -> None:
-            nonlocal spent, tail_rows, tail_spent, done
+        for batch in spot_batches:
             start = time.perf_counter()
-            writer.write(batch)
-            took = time.perf_counter() - start
-            spent += took
-            done += len(batch)
-            if done > rows * 0.9:
-                tail_rows += len(batch)
-                tail_spent += took
-            batch.clear()
-
-        moved = timedelta(seconds=17 * shift)
-        for spot in corpus_spots(rows, DAYS, end - moved):
-            batch.append(spot._replace(freq_khz=round(spot.freq_khz + 2.0 * shift, 1)))
-            if len(batch) == BATCH:
-                flush()
-        if batch:
-            flush()
+            rows += writer.write(batch).spots_new
+            spent += time.perf_counter() - start
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
-    return spent, tail_rows / tail_spent if tail_spent else 0.0
+    return rows / spent
 
 
-def timed(run: Callable[[], Any], runs: int) -> float:
+def sizes(dsn: str) -> dict[str, float]:
+    out = {}
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ROLLUP_TABLES:
+            row = conn.execute(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0),"
+                " coalesce(sum(c.reltuples), 0) FROM pg_class c"
+                " WHERE c.relkind <> 'p' AND (c.oid = to_regclass(%s) OR c.oid IN"
+                " (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass(%s)))",
+                (table, table),
+            ).fetchone()
+            if row and row[0]:
+                out[table] = float(row[0]) / 1e6
+                out[table + " rows"] = float(row[1])
+    return out
+
+
+def timed(run: Callable[[], Any], runs: int) -> tuple[float, float]:
     run()
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         run()
         samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return statistics.median(samples), p95
 
 
-def time_queries(dsn: str, runs: int, now: datetime) -> dict[str, float]:
+def time_queries(dsn: str, runs: int) -> dict[str, tuple[float, float]]:
+    now = END
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT dx_call, sum(spots) FROM call_days GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+            "SELECT dx_call, count(*) FROM spots GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
         ).fetchone()
         assert row is not None
         busy = str(row[0])
-        print(f"  busiest call {busy}: {row[1]:,} spots")
+        print(f"  busiest call {busy}: {row[1]:,} spots", flush=True)
 
-        def catalogue(name: str, **raw: Any) -> Callable[[], Any]:
+        def q(name: str, **raw: Any) -> Callable[[], Any]:
             return lambda: fetch(conn, plan(name, raw, now=now))
 
-        def raw_callsign() -> None:
-            for text in RAW_CALLSIGN:
-                conn.execute(text, {"c": busy}).fetchall()  # type: ignore[arg-type]
-
         cases: dict[str, Callable[[], Any]] = {
-            "callsign (busiest call)": catalogue("callsign", dx_call=busy),
-            "callsign, raw statements before 0012": raw_callsign,
-            "top_dx 7 d": catalogue("top_dx", days=7),
-            "top_spotters 7 d": catalogue("top_spotters", days=7),
-            "band_activity 7 d": catalogue("band_activity", days=7),
-            "top_dx 24 h": catalogue("top_dx", days=1),
-            "summary": catalogue("summary"),
-            "band_hour_heatmap 31 d": catalogue("band_hour_heatmap", days=31),
+            "callsign (busiest call)": q("callsign", dx_call=busy),
+            "top_dx 7 d": q("top_dx", days=7),
+            "top_dx 24 h": q("top_dx", days=1),
+            "top_dx 1 h": q("top_dx"),
+            "top_dx by entity 7 d": q("top_dx", days=7, by="entity"),
+            "top_dx 7 d band 20m": q("top_dx", days=7, band="20m"),
+            "top_spotters 7 d": q("top_spotters", days=7),
+            "top_spotters 1 h": q("top_spotters"),
+            "band_activity 7 d": q("band_activity", days=7),
+            "band_activity 24 h": q("band_activity", days=1),
+            "band_activity 15 min": q("band_activity", minutes=15),
+            "summary": q("summary"),
+            "spot_count 24 h": q("spot_count", days=1),
+            "band_hour_heatmap 31 d": q("band_hour_heatmap", days=31),
+            "spots page": q("spots"),
+            "paths 30 min": q("paths"),
+            "dx_board 30 min": q("dx_board"),
         }
         return {name: timed(case, runs) for name, case in cases.items()}
 
 
-def sizes(dsn: str) -> dict[str, int]:
-    with psycopg.connect(dsn) as conn:
-        out = {}
-        for table in ("spots", "spot_hours", "call_days", "call_spotters"):
-            row = conn.execute(
-                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-                " WHERE c.oid = %s::regclass OR c.oid IN"
-                " (SELECT inhrelid FROM pg_inherits WHERE inhparent = %s::regclass)",
-                (table, table),
-            ).fetchone()
-            out[table] = int(row[0]) if row else 0  # type: ignore[call-overload]
-        return out
-
-
-def plain_statement() -> str:
-    """The writer's statement without the call rollups' two CTEs (as before migration 0012)."""
-    text = writer_module._INSERT_SPOTS.as_string(None)
-    start = text.index(", days AS (")
-    return text[:start] + " SELECT count(*) FROM new"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--step", type=int, default=1_000_000)
-    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--target", type=int, default=1_000_000, help="spots per pass")
+    parser.add_argument("--days", type=float, default=120)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--variant", action="append", choices=("plain", "days", "pairs", "all"))
+    parser.add_argument("--queries", action="store_true")
+    parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--plain", action="store_true", help="ingest without the call rollups")
     args = parser.parse_args()
-    if args.plain:
-        writer_module._INSERT_SPOTS = psycopg.sql.SQL(plain_statement())  # type: ignore[assignment]
-    root = Path(tempfile.mkdtemp(prefix="dxspots-bench-"))
+    variants = args.variant or ["plain", "all"]
+    started = time.perf_counter()
+    spot_batches = make(args.target, args.days, seed=1)
+    made = sum(len(b) for b in spot_batches)
+    print(f"made {made:,} spots in {time.perf_counter() - started:.0f} s", flush=True)
+    root = Path(tempfile.mkdtemp(prefix="dxspots-bench-rollups-"))
     root.chmod(0o755)
-    server = LocalServer(root, options={"shared_buffers": "512MB", "max_wal_size": "4GB"})
+    server = LocalServer(root, options={"shared_buffers": "1GB", "max_wal_size": "4GB"})
     server.start()
-    end = datetime.now(UTC)
     try:
-        with psycopg.connect(server.dsn) as conn:
-            migrate(conn)
-        for shift in range(args.passes):
-            spent, tail = write_pass(server.dsn, args.step, shift, end)
-            total = args.step * (shift + 1)
-            print(
-                f"{total:,} spots: pass of {args.step:,} in {spent:.0f} s of writes,"
-                f" {args.step / spent:,.0f} rows/s (last 10%: {tail:,.0f} rows/s)"
-            )
-            mb = {k: v / 1e6 for k, v in sizes(server.dsn).items()}
-            print("  sizes MB: " + ", ".join(f"{k} {v:,.0f}" for k, v in mb.items()))
-            if not args.plain:
-                for name, ms in time_queries(server.dsn, args.runs, end).items():
-                    print(f"  {name:<40} {ms:>9.1f} ms")
+        for name in variants:
+            writer_module._INSERT_SPOTS = variant_statement(name)  # type: ignore[assignment]
+            rates = []
+            for _ in range(args.repeat):
+                fresh(server.dsn)
+                rates.append(write(server.dsn, spot_batches))
+            print(f"{name}: {statistics.median(rates):,.0f} rows/s median of"
+                  f" {', '.join(f'{r:,.0f}' for r in rates)}", flush=True)  # fmt: skip
+            mb = sizes(server.dsn)
+            print("  " + ", ".join(f"{k} {v:,.1f}" for k, v in mb.items()), flush=True)
+        if args.queries:
+            empty = statistics.median(rates)
+            for n in range(args.passes):
+                if n:
+                    more = [[s._replace(freq_khz=round(s.freq_khz + 0.3 * n, 1)) for s in b]
+                            for b in spot_batches]  # fmt: skip
+                    rate = write(server.dsn, more)
+                    print(f"pass {n + 1}: {rate:,.0f} rows/s ({rate / empty:.0%} of the empty"
+                          " table's)", flush=True)  # fmt: skip
+                    mb = sizes(server.dsn)
+                    print("  " + ", ".join(f"{k} {v:,.1f}" for k, v in mb.items()), flush=True)
+                for query, (p50, p95) in time_queries(server.dsn, args.runs).items():
+                    print(f"  {query:<28} p50 {p50:>8.1f} ms  p95 {p95:>8.1f} ms", flush=True)
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
