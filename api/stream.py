@@ -65,6 +65,9 @@ IDLE_CHECK_S = 30.0
 """With no notification for this long, check that the listening connection still works."""
 REPLICA_POLL_S = 1.0
 """On a replica (no notifications), how often the feed looks for new spots."""
+REPLICA_CATCH_UP_S = 5.0
+"""How long a client whose Last-Event-ID is ahead of this replica waits for it to replay that
+far (another replica gave the id) before the stream calls it a gap and starts live."""
 
 
 @dataclass(eq=False)
@@ -228,6 +231,17 @@ class SpotFeed:
         finally:
             ticket.release()
 
+    async def _reached(self, wanted: int, now_at: int) -> int:
+        """On a polling feed (a replica), wait up to `REPLICA_CATCH_UP_S` for the feed to
+        reach `wanted`; return where it is then (at most `wanted`). Elsewhere, `now_at`."""
+        if not self.polling:
+            return now_at
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(REPLICA_CATCH_UP_S):
+                while (self.last_id or 0) < wanted:
+                    await asyncio.sleep(REPLICA_POLL_S / 4)
+        return min(wanted, self.last_id or 0)
+
     async def _client_events(
         self, pool: AsyncConnectionPool[Any], filters: SpotFilters, last_event_id: int | None
     ) -> AsyncGenerator[SSEvent]:
@@ -243,6 +257,11 @@ class SpotFeed:
         sent = self.last_id
         try:
             yield SSEvent(retry=2000, comment="dxspots live spots")
+            if last_event_id is not None and sent is not None and last_event_id > sent:
+                # On a replica, another replica (behind the same proxy) may have given that id
+                # already: wait a little for this one to replay up to it before calling it
+                # a gap, so a client moved between replicas gets neither a gap nor repeats.
+                sent = await self._reached(last_event_id, sent)
             if last_event_id is not None:
                 if sent is not None and last_event_id > sent:
                     # Not an id this database gave (restored, or made up): start live.

@@ -133,6 +133,40 @@ def test_the_stream_delivers_spots_written_on_the_primary(
         client.close()
 
 
+def test_a_client_from_a_replica_further_ahead_gets_no_gap_and_no_repeats(
+    pair: Pair, replica_api: ApiProcess
+) -> None:
+    """Behind a proxy with two replicas, a client reconnects to the one that is behind the
+    id it last saw: the stream waits for the replica to replay that far, then goes on."""
+    import threading
+
+    def replay(action: str) -> None:
+        with psycopg.connect(pair.replica.dsn, autocommit=True) as replica:
+            replica.execute(f"SELECT pg_wal_replay_{action}()")  # pause or resume
+
+    pair.wait_replayed()
+    replay("pause")
+    write(pair, fresh_spots("AHEAD1/20m", "AHEAD2/20m"))
+    with psycopg.connect(pair.primary.dsn) as conn:
+        row = conn.execute("SELECT max(id) FROM spots").fetchone()
+    assert row is not None
+    seen = int(row[0])  # what the other replica, further on, already sent this client
+    threading.Timer(1.5, replay, args=("resume",)).start()
+    client = EventReader(replica_api, "/v1/stream?band=20m", last_id=str(seen))
+    try:
+        assert client.answer.status == 200
+        events = [client.next_event()]  # the greeting
+        write(pair, fresh_spots("AFTER1/20m"))
+        while not any(event.get("event") == "spot" for event in events):
+            events.append(client.next_event())
+        assert not any(event.get("event") == "gap" for event in events), events
+        spots = [json.loads(event["data"]) for event in events if event.get("event") == "spot"]
+        assert [spot["dx_call"] for spot in spots] == ["AFTER1"]  # not AHEAD1, AHEAD2 again
+        assert spots[0]["id"] > seen
+    finally:
+        client.close()
+
+
 def test_the_collector_page_shows_the_lag(
     pair: Pair, reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

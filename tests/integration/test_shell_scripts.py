@@ -46,3 +46,15 @@ def test_shellcheck_finds_nothing(script: Path) -> None:
         [SHELLCHECK, "--severity=style", str(script)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_password_on_a_command_line() -> None:
+    """A password passed as an argument (`psql -v password=$X`) is in the host's process list
+    for every user to read while the script runs: the scripts read them with psql's \\getenv."""
+    import re
+
+    for path in shell_scripts():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            assert not re.search(r"-v\s+\w*password\w*=", line, re.I), f"{path.name}:{number}"

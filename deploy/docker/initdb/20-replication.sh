@@ -9,8 +9,10 @@ set -eu
 if [ -z "${REPLICATION_PASSWORD:-}" ]; then
     echo "20-replication.sh: no REPLICATION_PASSWORD, no replication login (the replica profile needs one)"
 else
-    psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" --no-psqlrc \
-        -v password="$REPLICATION_PASSWORD" <<'SQL'
+    # The password is read from the environment inside psql (\getenv, psql 15+), never put
+    # on a command line, where every user of the host could read it in the process list.
+    psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" --no-psqlrc <<'SQL'
+\getenv password REPLICATION_PASSWORD
 SELECT 'CREATE ROLE dxspots_replicator WITH LOGIN REPLICATION'
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dxspots_replicator') \gexec
 ALTER ROLE dxspots_replicator WITH LOGIN REPLICATION PASSWORD :'password';

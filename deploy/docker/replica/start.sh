@@ -3,10 +3,10 @@
 # service, from the same image. On an empty volume it clones the primary with
 # `pg_basebackup -R -X stream` as the `dxspots_replicator` login (made on the primary by
 # deploy/docker/initdb/20-replication.sh), which writes standby.signal and primary_conninfo;
-# then it hands over to the image's own entrypoint, which finds a data directory and runs
+# then it marks the clone finished and hands over to the image's own entrypoint, which finds a data directory and runs
 # PostgreSQL as a hot standby: read-only, following the primary. No replication slot: a
 # replica left stopped longer than the primary keeps its WAL must be cloned again (remove
-# its volume; docs/scaling.md).
+# its volume; docs/scaling.md). A clone cut off half-way (no mark) is wiped and made again.
 set -eu
 PGDATA="${PGDATA:-/var/lib/postgresql/data}"
 PRIMARY_HOST="${PRIMARY_HOST:-postgres}"
@@ -22,7 +22,9 @@ as_postgres() {
     fi
 }
 
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
+CLONED="$PGDATA/.dxspots-cloned"  # written only once a clone has finished
+
+if [ ! -f "$CLONED" ]; then  # empty, or a clone that was cut off: (re)clone
     if [ -z "${REPLICATION_PASSWORD:-}" ]; then
         echo "error: the replica needs REPLICATION_PASSWORD in .env, the password of the" >&2
         echo "       primary's dxspots_replicator login (docs/scaling.md)" >&2
@@ -42,5 +44,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         exit 1
     fi
     unset PGPASSWORD
+    as_postgres touch "$CLONED"
 fi
 exec docker-entrypoint.sh postgres
