@@ -78,6 +78,10 @@ def make_venv(stage: Path, python: Path) -> str:
     """Install dxspots[collector] into the staged venv; return the venv's pythonX.Y."""
     venv = under(stage, VENV)
     run(python, "-m", "venv", "--without-pip", venv)
+    # setuptools builds the wheel through build/lib.*, adding to what an earlier build left
+    # there: a module since moved or removed (dxspots/cli.py became a package) would ship.
+    for stale in (*(REPO / "build").glob("lib.*"), *(REPO / "build").glob("bdist.*")):
+        shutil.rmtree(stale)
     pip(venv, "install", "--no-compile", f"{REPO}[collector]")
     minor = run(venv / "bin" / "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
     interpreter = f"python{minor.strip()}"
