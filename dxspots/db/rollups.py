@@ -16,8 +16,8 @@ import psycopg
 CALL_DAY_COUNTS = (
     "SELECT date_trunc('day', spot_time, 'UTC'), dx_call, coalesce(band, ''),"
     " coalesce(mode, ''), coalesce(spotter_continent, ''), coalesce(dx_continent, ''),"
-    " is_skimmer, coalesce(dx_entity, ''), count(*), min(spot_time), max(spot_time)"
-    " FROM {} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    " coalesce(dx_entity, ''), count(*), min(spot_time), max(spot_time)"
+    " FROM {} GROUP BY 1, 2, 3, 4, 5, 6, 7"
 )
 """The `call_days` rows of the spots in `{}` (a table or a subquery); unknowns as ''."""
 CALL_DAYS_UPSERT = (

@@ -111,7 +111,7 @@ def test_spots_stored_without_a_country_file_get_the_write_paths_entities(db_dsn
     assert {row[3] for row in kept} >= {"EU", "NA", "AS"} and all(row[6] > 0 for row in kept)
     days, recounted = call_days(db_dsn)
     assert days == recounted  # and the calls' days by continent and entity
-    assert {row[7] for row in days} > {""} and all(row[8] > 0 for row in days)
+    assert {row[6] for row in days} > {""} and all(row[7] > 0 for row in days)
 
 
 def test_an_interrupted_run_continues_and_a_new_file_starts_over(db_dsn: str) -> None:
