@@ -201,10 +201,14 @@ def _band_activity(p: BandActivityParams, now: datetime, fetch: int) -> Built:
         raise ParameterError("bucket", f"{minutes / bucket:.0f} buckets: at most 2000; widen it")
     values["bucket"] = bucket
     mode = sql.SQL("mode" if p.by == "band_mode" else "NULL::text")
+    # The distinct calls as groups of a hash aggregate (parallel, no sort of the window's
+    # spots, which a count(DISTINCT) needs), then counted.
     statement = sql.SQL(
-        "SELECT date_bin(make_interval(mins => %(bucket)s), spot_time, %(origin)s) AS bucket,"
-        " band, {mode} AS mode, count(*) AS spots, count(DISTINCT dx_call) AS dx_calls"
-        " FROM spots {where} GROUP BY 1, 2, 3 ORDER BY 1, {rank}, 3 LIMIT %(fetch)s"
+        "SELECT bucket, band, mode, sum(n)::bigint AS spots, count(*) AS dx_calls FROM ("
+        "  SELECT date_bin(make_interval(mins => %(bucket)s), spot_time, %(origin)s) AS bucket,"
+        "  band, {mode} AS mode, dx_call, count(*) AS n FROM spots {where}"
+        "  GROUP BY 1, 2, 3, 4) AS calls"
+        " GROUP BY 1, 2, 3 ORDER BY 1, {rank}, 3 LIMIT %(fetch)s"
     ).format(mode=mode, where=where(spot_conditions(p, span, values)), rank=BAND_RANK)
     return Statement(statement, values), {}, span.live
 
@@ -276,29 +280,79 @@ def _top_dx(p: TopDxParams, now: datetime, fetch: int) -> Built:
     span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_dx")
     parts = spot_conditions(p, span, values)
     if p.by == "call":
-        keys = sql.SQL("dx_call, max(dx_entity) AS dx_entity, max(dx_continent) AS dx_continent")
-        group = sql.SQL("dx_call")
-    else:
-        parts.append(sql.SQL("dx_entity IS NOT NULL"))
-        keys = sql.SQL("NULL::text AS dx_call, dx_entity, max(dx_continent) AS dx_continent")
-        group = sql.SQL("dx_entity")
+        # Ranked first by plain counts (which PostgreSQL can aggregate in parallel, with no
+        # sort of the window's spots), then the distinct spotters and bands counted for the
+        # `fetch` calls ranked only, each from the index on (dx_call, spot_time): exact, and
+        # bounded by those calls' spots in the window.
+        statement = sql.SQL(
+            "SELECT r.dx_call, r.dx_entity, r.dx_continent, r.spots, d.spotters,"
+            " 1::bigint AS dx_calls, d.bands, r.last_spot"
+            " FROM (SELECT dx_call, max(dx_entity) AS dx_entity,"
+            "   max(dx_continent) AS dx_continent, count(*) AS spots,"
+            "   max(spot_time) AS last_spot FROM spots {where} GROUP BY dx_call"
+            "   ORDER BY spots DESC, dx_call LIMIT %(fetch)s) AS r"
+            " CROSS JOIN LATERAL (SELECT count(DISTINCT spotter_base) AS spotters, {bands}"
+            "   FROM spots {where} AND dx_call = r.dx_call) AS d"
+            " ORDER BY r.spots DESC, r.dx_call"
+        ).format(bands=_BANDS_TEXT, where=where(parts))
+        return Statement(statement, values), {}, span.live
+    parts.append(sql.SQL("dx_entity IS NOT NULL"))
+    ranked = sql.SQL(
+        "SELECT NULL::text AS dx_call, dx_entity AS key, max(dx_continent) AS dx_continent,"
+        " count(*) AS spots, max(spot_time) AS last_spot FROM spots {where} GROUP BY dx_entity"
+        " ORDER BY spots DESC, dx_entity LIMIT %(fetch)s"
+    ).format(where=where(parts))
+    detail = _detail(sql.SQL("dx_entity"), ("spotter_base", "dx_call"), parts)
     statement = sql.SQL(
-        "SELECT {keys}, count(*) AS spots, count(DISTINCT spotter_base) AS spotters,"
-        " count(DISTINCT dx_call) AS dx_calls, {bands}, max(spot_time) AS last_spot"
-        " FROM spots {where} GROUP BY {group} ORDER BY spots DESC, {group} LIMIT %(fetch)s"
-    ).format(keys=keys, bands=_BANDS_TEXT, where=where(parts), group=group)
+        "WITH ranked AS ({ranked}) SELECT r.dx_call, r.key AS dx_entity, r.dx_continent,"
+        " r.spots, d.spotter_base AS spotters, d.dx_call AS dx_calls, d.bands, r.last_spot"
+        " FROM ranked r JOIN ({detail}) AS d ON d.key = r.key ORDER BY r.spots DESC, r.key"
+    ).format(ranked=ranked, detail=detail)
     return Statement(statement, values), {}, span.live
+
+
+def _detail(
+    key: sql.Composable, distinct: tuple[str, ...], parts: list[sql.Composable]
+) -> sql.Composed:
+    """The distinct counts of `distinct` columns and the bands of the groups `ranked` (a CTE
+    with a column `key`) holds, over the spots `parts` select: one pass, each distinct
+    count made as the groups of a hash aggregate (grouping sets), for those groups only."""
+    sets = sql.SQL(", ").join(
+        sql.SQL("(1, {})").format(sql.Identifier(name)) for name in (*distinct, "band")
+    )
+    counts = sql.SQL(", ").join(
+        sql.SQL("count({0}) AS {0}").format(sql.Identifier(name)) for name in distinct
+    )
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in (*distinct, "band"))
+    # In each grouping set the columns not grouped are NULL, so count(column) counts the
+    # groups of its own set: its distinct non-NULL values, as count(DISTINCT column) does.
+    return sql.SQL(
+        "SELECT key, {counts}, coalesce(string_agg(band, ',' ORDER BY"
+        " array_position(%(band_order)s::text[], band)), '') AS bands FROM ("
+        "  SELECT coalesce({key}, '') AS key, {columns} FROM spots {where}"
+        "  AND coalesce({key}, '') IN (SELECT coalesce(key, '') FROM ranked)"
+        "  GROUP BY GROUPING SETS ({sets})) AS g GROUP BY key"
+    ).format(counts=counts, key=key, columns=columns, where=where(parts), sets=sets)
 
 
 def _top_spotters(p: TopSpottersParams, now: datetime, fetch: int) -> Built:
     values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER}
     span = resolve_window(p, now, timedelta(hours=1), timedelta(days=7), "top_spotters")
-    statement = sql.SQL(
-        "SELECT spotter_base AS spotter, max(spotter_entity) AS spotter_entity,"
+    parts = spot_conditions(p, span, values)
+    # Ranked by plain counts (parallel, no sort), then the distinct calls and the bands of
+    # the ranked spotters only.
+    ranked = sql.SQL(
+        "SELECT spotter_base AS key, max(spotter_entity) AS spotter_entity,"
         " max(spotter_continent) AS spotter_continent, bool_or(is_skimmer) AS is_skimmer,"
-        " count(*) AS spots, count(DISTINCT dx_call) AS dx_calls, {}, max(spot_time) AS last_spot"
-        " FROM spots {} GROUP BY spotter_base ORDER BY spots DESC, spotter_base LIMIT %(fetch)s"
-    ).format(_BANDS_TEXT, where(spot_conditions(p, span, values)))
+        " count(*) AS spots, max(spot_time) AS last_spot FROM spots {where}"
+        " GROUP BY spotter_base ORDER BY spots DESC, spotter_base LIMIT %(fetch)s"
+    ).format(where=where(parts))
+    statement = sql.SQL(
+        "WITH ranked AS ({ranked}) SELECT r.key AS spotter, r.spotter_entity,"
+        " r.spotter_continent, r.is_skimmer, r.spots, d.dx_call AS dx_calls, d.bands,"
+        " r.last_spot FROM ranked r JOIN ({detail}) AS d ON d.key = coalesce(r.key, '')"
+        " ORDER BY r.spots DESC, r.key"
+    ).format(ranked=ranked, detail=_detail(sql.SQL("spotter_base"), ("dx_call",), parts))
     return Statement(statement, values), {}, span.live
 
 
@@ -405,10 +459,17 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
         " coalesce((SELECT country_file IS NULL FROM collector_status"
         "           ORDER BY updated_at DESC LIMIT 1), false) AS country_file_missing,"
         " d.spots_without_entity_last_day"
-        " FROM (SELECT count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
-        "       count(DISTINCT spotter_base) AS spotters_last_day,"
-        "       count(*) FILTER (WHERE dx_entity IS NULL) AS spots_without_entity_last_day"
-        "       FROM spots WHERE spot_time >= %(day)s) AS d"
+        # One pass over the day: the distinct calls and spotters as the groups of a hash
+        # aggregate (grouping sets; 1: by dx_call, 2: by spotter_base), no sort.
+        " FROM (SELECT coalesce(sum(n) FILTER (WHERE g = 1), 0)::bigint AS spots_last_day,"
+        "       count(*) FILTER (WHERE g = 1) AS dx_calls_last_day,"
+        "       count(spotter_base) FILTER (WHERE g = 2) AS spotters_last_day,"
+        "       coalesce(sum(m) FILTER (WHERE g = 1), 0)::bigint"
+        "         AS spots_without_entity_last_day"
+        "       FROM (SELECT dx_call, spotter_base, count(*) AS n,"
+        "         count(*) FILTER (WHERE dx_entity IS NULL) AS m,"
+        "         GROUPING(dx_call, spotter_base) AS g FROM spots WHERE spot_time >= %(day)s"
+        "         GROUP BY GROUPING SETS ((dx_call), (spotter_base))) AS groups) AS d"
     )
     return Statement(statement, values), {}, True
 

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from dxspots.db.forget import forget_node
 from dxspots.db.rollups import CALL_DAY_COUNTS
 from dxspots.queries import fetch, plan
-from dxspots.queries.filters import BAND_ORDER
+from dxspots.queries.filters import BAND_ORDER, Span, spot_conditions, where
 from tests.spotset import DX, make_spots, store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -155,3 +155,102 @@ def test_dropped_raw_partitions_leave_the_rollup_answers_as_they_were(spots_dsn:
         raw_after = {call: raw_history(conn, call) for call in CALLS}
     assert after == before
     assert raw_after != before  # the raw spots did lose those months
+
+
+# The top lists, band activity and summary as single aggregations over the raw spots (the
+# statements before the ranking was split from the distinct counts): the references for the
+# catalogue's answers, over a spread of windows (whole, ragged, past) and filters.
+_BANDS = (
+    "coalesce((SELECT string_agg(b, ',' ORDER BY array_position(%(band_order)s::text[], b))"
+    " FROM unnest(array_agg(DISTINCT band)) AS b), '') AS bands"
+)
+RAW_AGGREGATES = {
+    "top_dx": "SELECT dx_call, max(dx_entity) AS dx_entity, max(dx_continent) AS dx_continent,"
+    " count(*) AS spots, count(DISTINCT spotter_base) AS spotters,"
+    f" count(DISTINCT dx_call) AS dx_calls, {_BANDS}, max(spot_time) AS last_spot"
+    " FROM spots {where} GROUP BY dx_call ORDER BY spots DESC, dx_call LIMIT %(fetch)s",
+    "top_dx by entity": "SELECT NULL::text AS dx_call, dx_entity,"
+    " max(dx_continent) AS dx_continent, count(*) AS spots,"
+    " count(DISTINCT spotter_base) AS spotters, count(DISTINCT dx_call) AS dx_calls,"
+    f" {_BANDS}, max(spot_time) AS last_spot FROM spots {{where}} AND dx_entity IS NOT NULL"
+    " GROUP BY dx_entity ORDER BY spots DESC, dx_entity LIMIT %(fetch)s",
+    "top_spotters": "SELECT spotter_base AS spotter, max(spotter_entity) AS spotter_entity,"
+    " max(spotter_continent) AS spotter_continent, bool_or(is_skimmer) AS is_skimmer,"
+    f" count(*) AS spots, count(DISTINCT dx_call) AS dx_calls, {_BANDS},"
+    " max(spot_time) AS last_spot FROM spots {where} GROUP BY spotter_base"
+    " ORDER BY spots DESC, spotter_base LIMIT %(fetch)s",
+    "band_activity": "SELECT date_bin(make_interval(mins => %(bucket)s), spot_time,"
+    " %(origin)s) AS bucket, band, {mode} AS mode, count(*) AS spots,"
+    " count(DISTINCT dx_call) AS dx_calls FROM spots {where} GROUP BY 1, 2, 3"
+    " ORDER BY 1, array_position(%(band_order)s::text[], band), 3 LIMIT %(fetch)s",
+}
+RAW_SUMMARY_DAY = (
+    "SELECT count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
+    " count(DISTINCT spotter_base) AS spotters_last_day,"
+    " count(*) FILTER (WHERE dx_entity IS NULL) AS spots_without_entity_last_day"
+    " FROM spots WHERE spot_time >= %(day)s"
+)
+WINDOWS: list[dict[str, Any]] = [
+    {},
+    {"minutes": 180},
+    {"days": 7},
+    {"days": 2},
+    {"since": (NOW - timedelta(hours=2, minutes=7, seconds=30)).isoformat(),
+     "until": (NOW - timedelta(minutes=13)).isoformat()},
+    {"since": (NOW - timedelta(days=41)).isoformat(),
+     "until": (NOW - timedelta(days=38)).isoformat()},
+]  # fmt: skip
+FILTERS: list[dict[str, Any]] = [
+    {},
+    {"limit": 2},
+    {"band": "20m,40m"},
+    {"mode": "CW", "skimmer": True},
+    {"spotter_continent": "EU", "dx_continent": "SA,NA"},
+    {"spotter": "KM3T", "node": "rbn"},
+    {"dx_prefix": "VP8"},
+    {"dx_entity": "united states"},
+]
+CASES = [
+    (name, window | filters | extra)
+    for name, extra in (
+        ("top_dx", {}),
+        ("top_dx by entity", {"by": "entity"}),
+        ("top_spotters", {}),
+        ("band_activity", {}),
+        ("band_activity", {"by": "band_mode", "bucket": 10}),
+    )
+    for window in WINDOWS
+    for filters in FILTERS
+]
+
+
+def assert_aggregates_as_raw(dsn: str) -> int:
+    """Every case's answer equals its raw aggregation; return how many had rows."""
+    with_rows = 0
+    with psycopg.connect(dsn) as conn, conn.cursor(row_factory=dict_row) as cur:
+        for name, case in CASES:
+            planned = plan(name.split()[0], case, now=NOW)
+            bound = planned.main.values  # the window the plan resolved, the same filters
+            span = Span(bound["since"], bound["until"], True)
+            conditions = where(spot_conditions(planned.params, span, {})).as_string(conn)
+            mode = "mode" if case.get("by") == "band_mode" else "NULL::text"
+            text = RAW_AGGREGATES[name].format(where=conditions, mode=mode)
+            raw = cur.execute(text, bound).fetchall()  # type: ignore[arg-type]
+            assert fetch(conn, planned).items == raw, (name, case)
+            with_rows += bool(raw)
+        summary = fetch(conn, plan("summary", {}, now=NOW))
+        day = {"day": NOW - timedelta(days=1)}
+        raw_day = cur.execute(RAW_SUMMARY_DAY, day).fetchone()
+        assert raw_day is not None and raw_day["spots_last_day"] > 0
+        assert {k: summary.items[0][k] for k in raw_day} == raw_day
+    return with_rows
+
+
+def test_top_lists_band_activity_and_summary_as_the_raw_aggregation(spots_dsn: str) -> None:
+    assert assert_aggregates_as_raw(spots_dsn) > len(CASES) // 2  # most cases have rows
+    with psycopg.connect(spots_dsn) as conn:
+        answer = fetch(conn, plan("top_dx", {"days": 7}, now=NOW)).items
+    assert answer[0]["spots"] > answer[-1]["spots"] and answer[0]["spotters"] > 1
+    with psycopg.connect(spots_dsn) as conn:
+        assert forget_node(conn, "rbn")["spots"] > 0
+    assert_aggregates_as_raw(spots_dsn)
