@@ -36,6 +36,7 @@ from dxspots.db.nodestatus import (
     NodeStatusRow,
     write_node_status,
 )
+from dxspots.db.retention import RetentionBusyError
 from dxspots.enrich import Enricher
 from dxspots.runtime import NO_VERSION
 from dxspots.settings import NodeConfig
@@ -311,6 +312,8 @@ class Collector:
             return
         try:
             log.info("housekeeping: %s", self.housekeeping())
+        except RetentionBusyError as error:  # `dxspots archive` from cron, say: not a fault
+            log.warning("housekeeping skipped: %s", error)
         except Exception as error:  # the outermost loop of this thread: logged, tried again
             log.error("housekeeping failed (tried again in %.0f s): %s: %s",
                       self.housekeeping_seconds, type(error).__name__, error)  # fmt: skip

@@ -8,7 +8,10 @@ file's modification time). The Reverse Beacon Network's archive CSV (zipped or n
 recognised by its header. A Parquet file of spots (retention's archive, or `dxspots
 export`'s) is loaded row for row by `dxspots.db.archive`. Re-running an import doubles
 nothing as long as the received time of lines without a timestamp is the same both times:
-the writer's dedupe drops what is already stored.
+the writer's dedupe drops what is already stored. Spots of a month that retention archived
+and dropped are looked up in that month's archive files first (`archive_dir`), since the
+writer's dedupe cannot see dropped rows: copies of archived spots are counted as duplicates
+and not stored again (nor counted again in the rollups); the others are new.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from dxspots.db.writer import IGNORED_REASONS, SpotWriter
 from dxspots.enrich import Enricher
 from dxspots.parse import clean_line, parse_line
 from dxspots.parse.fields import call_token, frequency
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
+
+if TYPE_CHECKING:
+    from dxspots.db.archive import ArchivedMonths
 
 RBN_HEADER = "callsign,de_pfx,de_cont,freq,band,dx,dx_pfx,dx_cont,mode,db,date,speed,tx_mode"
 _ISO_PREFIX_RE = re.compile(
@@ -200,8 +206,14 @@ def import_file(
     node: str | None,
     progress: Callable[[int], object],
     summary: ImportSummary,
+    archive_dir: Path | None = None,
 ) -> None:
-    """Parse, enrich and write one file in batches, adding its counts to `summary`."""
+    """Parse, enrich and write one file in batches, adding its counts to `summary`.
+    Spots of archived months are looked up in their files in `archive_dir`
+    (`ArchiveFileError`, a ValueError, when they are not there)."""
+    from dxspots.db.archive import ArchivedMonths  # noqa: PLC0415  (pyarrow, if needed)
+
+    archived = ArchivedMonths(writer.conn, archive_dir)
     batch: list[Record] = []
     for parsed in read_records(path, default_received, node, progress, summary):
         summary.lines += 1
@@ -219,8 +231,8 @@ def import_file(
             summary.rejected += 1
         batch.append(record)
         if len(batch) >= BATCH_SIZE:
-            _flush(writer, batch, summary)
-    _flush(writer, batch, summary)
+            _flush(writer, batch, summary, archived)
+    _flush(writer, batch, summary, archived)
 
 
 def import_parquet(
@@ -229,20 +241,35 @@ def import_parquet(
     *,
     progress: Callable[[int], object],
     summary: ImportSummary,
+    archive_dir: Path | None = None,
 ) -> int:
     """Load a spots Parquet file (an archive or an export), adding its counts to `summary`;
     return how many rows of archived months were restored (not counted again in the
-    rollups). `ArchiveFileError` (a ValueError) for a Parquet file that is not of spots."""
+    rollups). `ArchiveFileError` (a ValueError) for a Parquet file that is not of spots, or
+    when spots of an archived month cannot be looked up in its files in `archive_dir`."""
     from dxspots.db.archive import load_parquet  # noqa: PLC0415  (needs pyarrow)
 
-    loaded = load_parquet(path, writer, progress)
+    loaded = load_parquet(path, writer, progress, archive_dir=archive_dir)
     summary.spots += loaded.rows
     summary.spots_new += loaded.stored
     summary.duplicates += loaded.rows - loaded.stored
     return loaded.restored
 
 
-def _flush(writer: SpotWriter, batch: list[Record], summary: ImportSummary) -> None:
+def _flush(
+    writer: SpotWriter,
+    batch: list[Record],
+    summary: ImportSummary,
+    archived: ArchivedMonths | None = None,
+) -> None:
+    if archived is not None and archived.files:
+        old = [i for i, r in enumerate(batch) if isinstance(r, Spot) and r.spot_time in archived]
+        if old:
+            spots = [spot for spot in (batch[i] for i in old) if isinstance(spot, Spot)]
+            _, copies, _ = archived.sort(spots, [None] * len(spots))
+            gone = {old[i] for i in copies}
+            summary.duplicates += len(gone)
+            batch[:] = [record for i, record in enumerate(batch) if i not in gone]
     if batch:
         result = writer.write(batch)
         summary.spots_new += result.spots_new

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,20 @@ from typing import Any
 import pandas as pd
 import psycopg
 import pytest
+from psycopg.sql import SQL
 
 from collector.app import Collector
 from collector.spool import Spool
 from dxspots.cli import retention_run
 from dxspots.db.archive import ArchiveFileError, load_parquet
-from dxspots.db.export import COLUMNS
+from dxspots.db.export import COLUMNS, export_spots
 from dxspots.db.retention import Month, RetentionError, apply_retention
 from dxspots.db.writer import SpotWriter
 from dxspots.enrich import Enricher
+from dxspots.queries import Statement
 from dxspots.settings import NodeConfig, Settings
 from dxspots.spot import Spot
+from tests.conftest import throwaway_database
 from tests.spotset import BANDS, DX, MODES, SPOTTERS
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -142,14 +146,15 @@ def test_a_run_stopped_between_archive_and_drop_is_finished_by_the_next(
         feb = tmp_path / "spots-2025-02.parquet"
         written = feb.stat().st_mtime_ns
         (tmp_path / "spots-2025-03.parquet.tmp").write_bytes(b"half a file")  # not ours
-        (tmp_path / "spots-2025-02.parquet.tmp").write_bytes(b"half a file")  # ours, left over
+        leftover = tmp_path / ".spots-2025-02.k2j4x.parquet.tmp"  # ours (mkstemp's name)
+        leftover.write_bytes(b"half a file")
 
         result = apply_retention(conn, DAYS, tmp_path, now=NOW)
 
         [month] = result.months
         assert month.dropped and month.written == [] and month.rows == in_month(stored, 2)
         assert feb.stat().st_mtime_ns == written  # checked, not written again
-        assert not (tmp_path / "spots-2025-02.parquet.tmp").exists()
+        assert not leftover.exists()
         assert (tmp_path / "spots-2025-03.parquet.tmp").exists()
         assert len(pd.read_parquet(feb)) == in_month(stored, 2)
         assert conn.execute("SELECT to_regclass('spots_2025_02')").fetchone() == (None,)
@@ -303,3 +308,93 @@ def test_the_commands_archive_then_import_back(
     with psycopg.connect(db_dsn) as conn:
         assert conn.execute(ROWS).fetchall() == rows  # identical, ids included
         assert snapshot(conn) == rollups  # counted once
+
+
+# Review fixes (issue 15): each test below failed before its fix.
+
+
+def spot_at(moment: datetime, call: str = "K1ABC", comment: str = "cq", **more: Any) -> Spot:
+    """One plain human spot at `moment`."""
+    fields: dict[str, Any] = {
+        "spot_time": moment, "freq_khz": 14025.0, "dx_call": call, "spotter": "DL1AB",
+        "comment": comment, "received_at": moment, "raw": f"DX de DL1AB: {call} {comment}",
+        "source": "dx", "node": "n", "band": "20m", "mode": "CW", "spotter_base": "DL1AB",
+    } | more  # fmt: skip
+    return Spot(**fields)
+
+
+JAN5 = datetime(2025, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def test_a_file_of_another_database_in_the_folder_stops_the_drop_by_name(
+    pg_server: str, template_db: str, tmp_path: Path
+) -> None:
+    """Ids are per database: another database's file must not vouch for this one's rows."""
+    old = [spot_at(JAN5 + timedelta(minutes=i), f"K{i}OLD") for i in range(3)]
+    new = [spot_at(JAN5 + timedelta(minutes=i), f"K{i}NEW") for i in range(5)]
+    with (
+        throwaway_database(pg_server, template_db) as one,
+        throwaway_database(pg_server, template_db) as two,
+    ):
+        with psycopg.connect(one) as conn:
+            SpotWriter(conn).write(old)
+            assert apply_retention(conn, DAYS, tmp_path, now=NOW).months[0].dropped
+        with psycopg.connect(two) as conn, pytest.raises(RetentionError) as caught:
+            SpotWriter(conn).write(new)
+            apply_retention(conn, DAYS, tmp_path, now=NOW)
+        assert "spots-2025-01.parquet: archived from another database" in str(caught.value)
+        with psycopg.connect(two) as conn:
+            kept = conn.execute("SELECT dx_call FROM spots_2025_01 ORDER BY 1").fetchall()
+            assert kept == sorted((s.dx_call,) for s in new)  # nothing lost
+            assert conn.execute("SELECT count(*) FROM spot_archives").fetchone() == (0,)
+
+
+def test_a_file_naming_no_database_is_refused_by_name(db_dsn: str, tmp_path: Path) -> None:
+    """An export put in the folder under an archive's name is not an archive."""
+    with psycopg.connect(db_dsn) as conn:
+        SpotWriter(conn).write([spot_at(JAN5)])
+        conn.commit()
+        with (tmp_path / "spots-2025-01.parquet").open("wb") as out:
+            export_spots(conn, Statement(SQL("SELECT * FROM spots"), {}), out, "parquet")
+        with pytest.raises(RetentionError) as caught:
+            apply_retention(conn, DAYS, tmp_path, now=NOW)
+        assert "spots-2025-01.parquet: names no database in its metadata" in str(caught.value)
+        conn.rollback()
+        assert conn.execute("SELECT count(*) FROM spots_2025_01").fetchone() == (1,)
+
+
+def test_rows_are_checked_by_their_whole_key_not_their_id(
+    pg_server: str, template_db: str, tmp_path: Path
+) -> None:
+    """A copy of a database that already archived (same identity) holding other spots under
+    the archived ids: they are archived in a further file before the drop, not lost."""
+    with throwaway_database(pg_server, template_db) as one:
+        with psycopg.connect(one) as conn:
+            SpotWriter(conn).write(
+                [spot_at(JAN5 + timedelta(minutes=i), f"K{i}OLD") for i in range(3)]
+            )
+            apply_retention(conn, DAYS, tmp_path, now=NOW)
+            ids = [r[0] for r in pd.read_parquet(tmp_path / "spots-2025-01.parquet")[["id"]].values]
+        name = f"dxspots_clone_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            database = psycopg.conninfo.conninfo_to_dict(one)["dbname"]
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {database}")
+        try:
+            clone = psycopg.conninfo.make_conninfo(one, dbname=name)
+            with psycopg.connect(clone) as conn:
+                SpotWriter(conn).write(
+                    [spot_at(JAN5 + timedelta(minutes=i), f"K{i}NEW") for i in range(3)]
+                )
+                conn.execute("UPDATE spots SET id = id - %s", (3,))  # the archived ids again
+                assert sorted(r[0] for r in conn.execute("SELECT id FROM spots")) == sorted(ids)
+                conn.commit()
+                [month] = apply_retention(conn, DAYS, tmp_path, now=NOW).months
+                assert month.dropped and month.written == [tmp_path / "spots-2025-01.2.parquet"]
+                assert sorted(pd.read_parquet(month.written[0])["dx_call"]) == [
+                    "K0NEW",
+                    "K1NEW",
+                    "K2NEW",
+                ]
+        finally:
+            with psycopg.connect(pg_server, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
