@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,11 +22,14 @@ from psycopg.sql import SQL
 from collector.app import Collector
 from collector.spool import Spool
 from dxspots.cli import retention_run
+from dxspots.db import retention
 from dxspots.db.archive import ArchiveFileError, load_parquet
+from dxspots.db.archive_files import database_identity, write_file
 from dxspots.db.export import COLUMNS, export_spots
 from dxspots.db.retention import Month, RetentionError, apply_retention
 from dxspots.db.writer import SpotWriter
 from dxspots.enrich import Enricher
+from dxspots.importer import ImportSummary, import_file
 from dxspots.queries import Statement
 from dxspots.settings import NodeConfig, Settings
 from dxspots.spot import Spot
@@ -398,3 +402,168 @@ def test_rows_are_checked_by_their_whole_key_not_their_id(
         finally:
             with psycopg.connect(pg_server, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_the_drop_waits_a_bounded_time_for_a_long_reader_then_keeps_the_month(
+    db_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export's open transaction on spots: the drop gives up after its lock timeout (so
+    other readers wait at most that long behind it), tries again, then keeps the month; the
+    next run, with the reader gone, drops it without writing the file again."""
+    monkeypatch.setattr(retention, "LOCK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(retention, "DROP_PAUSE_S", 0.2)
+    with psycopg.connect(db_dsn) as conn:
+        SpotWriter(conn).write([spot_at(JAN5), spot_at(datetime(2025, 3, 10, tzinfo=UTC))])
+    march = "SELECT count(*) FROM spots WHERE spot_time > '2025-03-01Z'"
+    with psycopg.connect(db_dsn) as export, psycopg.connect(db_dsn, autocommit=True) as api:
+        export.execute(march).fetchone()  # its transaction stays open
+        api.execute("SET lock_timeout = '5s'")
+        outcome: list[retention.RetentionResult] = []
+
+        def run() -> None:
+            with psycopg.connect(db_dsn) as conn:
+                outcome.append(apply_retention(conn, DAYS, tmp_path, now=NOW))
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        slowest = 0.0
+        while thread.is_alive():
+            began = time.monotonic()
+            assert api.execute(march).fetchone() == (1,)
+            slowest = max(slowest, time.monotonic() - began)
+            time.sleep(0.02)
+        thread.join()
+        [month] = outcome[0].months
+        assert not month.dropped and "spots stayed in use" in month.kept
+        assert month.written == [tmp_path / "spots-2025-01.parquet"]
+        assert slowest < 1.5  # behind a drop's wait of 0.3 s at most, never for good
+        export.rollback()
+    with psycopg.connect(db_dsn) as conn:
+        [month] = apply_retention(conn, DAYS, tmp_path, now=NOW).months
+        assert month.dropped and month.written == [] and month.kept == ""
+
+
+def test_a_second_run_at_once_says_another_is_going_and_does_nothing(
+    db_dsn: str, stored: list[Spot], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with psycopg.connect(db_dsn, autocommit=True) as other, psycopg.connect(db_dsn) as conn:
+        other.execute("SELECT pg_advisory_lock(%s)", (retention.RETENTION_LOCK,))
+        with pytest.raises(retention.RetentionBusyError) as caught:
+            apply_retention(conn, DAYS, tmp_path, now=NOW)
+        assert "another retention run is going" in str(caught.value)
+        assert list(tmp_path.iterdir()) == []
+        days = (datetime.now(UTC) - datetime(2025, 3, 6, tzinfo=UTC)).days
+        settings = Settings(retention_days=days, archive_dir=tmp_path, data_dir=tmp_path)
+        collector = Collector(
+            [NodeConfig(name="n", host="127.0.0.1", port=7300)], "DL1ABC",
+            lambda: psycopg.connect(db_dsn), Enricher(None), Spool(tmp_path / "spool.jsonl"),
+            housekeeping=lambda: retention_run(db_dsn, settings),
+        )  # fmt: skip
+        caplog.set_level(logging.INFO, logger="collector.app")
+        collector.housekeep()
+        assert "housekeeping skipped: another retention run is going" in caplog.text
+        assert "housekeeping failed" not in caplog.text
+        other.execute("SELECT pg_advisory_unlock(%s)", (retention.RETENTION_LOCK,))
+        assert len(apply_retention(conn, DAYS, tmp_path, now=NOW).months) == 2
+
+
+def test_a_new_archive_file_never_replaces_one_that_appeared_meanwhile(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        SpotWriter(conn).write([spot_at(JAN5)])
+        conn.commit()
+        taken = tmp_path / "spots-2025-01.parquet"
+        taken.write_bytes(b"someone else's")
+        identity = str(database_identity(conn, create=True))
+        query = SQL("SELECT * FROM spots").format()
+        target, rows = write_file(conn, query, tmp_path, "spots-2025-01", identity)
+        assert (target.name, rows) == ("spots-2025-01.2.parquet", 1)
+        assert taken.read_bytes() == b"someone else's"
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_restore_gives_each_spot_its_own_id_when_two_differ_only_in_comment(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        writer = SpotWriter(conn)
+        writer.write([spot_at(JAN5, comment="cq test up 2")])
+        writer.write([spot_at(JAN5, comment="QSX 14030 now listening")])
+        before = conn.execute("SELECT id, comment FROM spots ORDER BY id").fetchall()
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        summary = load_parquet(tmp_path / "spots-2025-01.parquet", SpotWriter(conn))
+        assert summary.restored == 2
+        assert conn.execute("SELECT id, comment FROM spots ORDER BY id").fetchall() == before
+
+
+def test_a_restored_month_dropped_again_counts_its_spots_once(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    with psycopg.connect(db_dsn) as conn:
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        load_parquet(tmp_path / "spots-2025-01.parquet", SpotWriter(conn))
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        archived = conn.execute("SELECT spots FROM spot_archives WHERE month = %s", (START,))
+        assert archived.fetchone() == (in_month(stored, 1),)
+
+
+def test_an_import_into_an_archived_month_leaves_out_archived_spots_and_counts_new_ones(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    """A log read again after its month was archived: the spots already archived are
+    duplicates, not new rows counted a second time; a spot never stored is new."""
+    archive = tmp_path / "archive"
+    line = "2025-01-05T10:00:{}Z DX de DL1AB:    14025.0  {}        cq                  1000Z\n"
+    log_file = tmp_path / "cluster.log"
+    log_file.write_text(line.format(30, "K1ABC"))
+    with psycopg.connect(db_dsn) as conn:
+        first = ImportSummary()
+        import_file(
+            log_file, SpotWriter(conn), Enricher(None), default_received=NOW, node="n",
+            progress=lambda size: None, summary=first, archive_dir=archive,
+        )  # fmt: skip
+        assert first.spots_new == 1
+        hours = conn.execute("SELECT sum(spots) FROM spot_hours").fetchone()
+        assert hours == (1,)
+        conn.commit()
+        log_file.write_text(line.format(30, "K1ABC") + line.format(40, "K2NEW"))
+        apply_retention(conn, DAYS, archive, now=NOW)
+        again = ImportSummary()
+        import_file(
+            log_file, SpotWriter(conn), Enricher(None), default_received=NOW, node="n",
+            progress=lambda size: None, summary=again, archive_dir=archive,
+        )  # fmt: skip
+        assert (again.spots, again.spots_new, again.duplicates) == (2, 1, 1)
+        assert conn.execute("SELECT dx_call FROM spots").fetchall() == [("K2NEW",)]
+        assert conn.execute("SELECT sum(spots) FROM spot_hours").fetchone() == (hours[0] + 1,)
+        conn.commit()
+        with pytest.raises(ArchiveFileError) as caught:  # without the archive: said, not guessed
+            import_file(
+                log_file, SpotWriter(conn), Enricher(None), default_received=NOW, node="n",
+                progress=lambda size: None, summary=ImportSummary(),
+            )  # fmt: skip
+        assert "spots-2025-01.parquet are needed in the archive folder" in str(caught.value)
+
+
+def test_a_parquet_file_not_of_this_archive_is_not_restored_uncounted(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    """An export (no database named) loaded into an archived month: its row that is the
+    archived row is restored (uncounted), its spot never archived is new and counted."""
+    archive = tmp_path / "archive"
+    export = tmp_path / "export.parquet"
+    with psycopg.connect(db_dsn) as conn:
+        SpotWriter(conn).write([spot_at(JAN5), spot_at(JAN5, call="K2NEW")])
+        with export.open("wb") as out:
+            export_spots(conn, Statement(SQL("SELECT * FROM spots"), {}), out, "parquet")
+        conn.execute("DELETE FROM spots WHERE dx_call = 'K2NEW'")
+        conn.commit()
+        apply_retention(conn, DAYS, archive, now=NOW)
+        hours = conn.execute("SELECT sum(spots) FROM spot_hours").fetchone()
+        conn.commit()
+        summary = load_parquet(export, SpotWriter(conn), archive_dir=archive)
+        assert (summary.rows, summary.stored, summary.restored) == (2, 2, 1)
+        calls = conn.execute("SELECT dx_call FROM spots ORDER BY 1").fetchall()
+        assert calls == [("K1ABC",), ("K2NEW",)]
+        assert conn.execute("SELECT sum(spots) FROM spot_hours").fetchone() == (hours[0] + 1,)
