@@ -15,7 +15,8 @@ median of `--runs` after one unmeasured run) and the ingest rate of the pass is 
 beside the rate into the empty table.
 
     python bench/rollups.py [--target 1000000] [--days 120] [--repeat 3]
-                            [--variant plain --variant all] [--queries --passes 3 --runs 7]
+                            [--variant plain --variant all] [--fillfactor 70] [--spotter-index]
+                            [--queries --passes 3 --runs 7]
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def variant_statement(name: str) -> sql.Composable:
     days, _, rest = rest.partition("), pairs AS (")
     pairs = rest[: rest.rindex(") SELECT count(*) FROM new")]
     kept = {"plain": "", "days": f", days AS ({days})", "pairs": f", pairs AS ({pairs})"}[name]
-    return sql.SQL(head + kept + " SELECT count(*) FROM new")  # type: ignore[arg-type]
+    return sql.SQL(head + kept + " SELECT count(*) FROM new")
 
 
 def make(target: int, days: float, seed: int) -> list[list[Spot]]:
@@ -68,11 +69,16 @@ def make(target: int, days: float, seed: int) -> list[list[Spot]]:
     return list(batches(history, BATCH))
 
 
-def fresh(dsn: str) -> None:
+def fresh(dsn: str, fillfactor: int | None = None, spotter_index: bool = False) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
         migrate(conn)
+        if fillfactor is not None:  # room on each page for HOT updates of the counts
+            for table in ("spot_hours", "call_days", "call_spotters"):
+                conn.execute(f"ALTER TABLE {table} SET (fillfactor = {int(fillfactor)})")
+        if spotter_index:  # the alternative to call_spotters: distinct spotters from spots
+            conn.execute("CREATE INDEX spots_dx_call_spotter ON spots (dx_call, spotter_base)")
         conn.execute("CHECKPOINT")
 
 
@@ -164,6 +170,10 @@ def main() -> None:
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--fillfactor", type=int, help="the rollup tables' fillfactor")
+    parser.add_argument(
+        "--spotter-index", action="store_true", help="index spots on (dx_call, spotter_base)"
+    )
     args = parser.parse_args()
     variants = args.variant or ["plain", "all"]
     started = time.perf_counter()
@@ -179,7 +189,7 @@ def main() -> None:
             writer_module._INSERT_SPOTS = variant_statement(name)  # type: ignore[assignment]
             rates = []
             for _ in range(args.repeat):
-                fresh(server.dsn)
+                fresh(server.dsn, args.fillfactor, args.spotter_index)
                 rates.append(write(server.dsn, spot_batches))
             print(f"{name}: {statistics.median(rates):,.0f} rows/s median of"
                   f" {', '.join(f'{r:,.0f}' for r in rates)}", flush=True)  # fmt: skip
