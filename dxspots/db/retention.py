@@ -279,7 +279,8 @@ def run_lock(conn: psycopg.Connection[Any]) -> Iterator[None]:
     try:
         yield
     finally:
-        if not conn.closed:
+        # A broken connection has lost the lock with its session: nothing to release.
+        with contextlib.suppress(psycopg.Error):
             conn.rollback()
             conn.execute("SELECT pg_advisory_unlock(%s)", (RETENTION_LOCK,))
             conn.commit()
@@ -307,6 +308,7 @@ def apply_retention(
     if dry_run:
         result.months = [archive_month(conn, month, folder, dry_run=True) for month in months]
         return result
+    identity = ""
     with run_lock(conn):
         if months:
             try:
