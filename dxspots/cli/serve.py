@@ -111,7 +111,8 @@ def retention_run(dsn: str, settings: Settings) -> str:
     with psycopg.connect(dsn, connect_timeout=10) as conn:
         result = apply_retention(conn, settings.retention_days, settings.archive_path)
     months = [
-        f"{m.month.start:%Y-%m} ({m.rows} spots{', dropped' if m.dropped else ', kept for now'})"
+        f"{m.month.start:%Y-%m} ({m.rows} spots, "
+        f"{'dropped' if m.dropped else 'kept for now: ' + (m.kept or 'not dropped')})"
         for m in result.months
     ]
     archived = ", ".join(months) if months else "nothing"

@@ -82,24 +82,23 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         total = sum(input_size(path) for path in args.files)
         with tqdm(total=total, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
             for path in args.files:
-                if path in parquet:
-                    try:
+                # Spots of months retention archived are checked against the archive files
+                # (docs/retention.md): a copy of an archived spot is not stored again.
+                try:
+                    if path in parquet:
                         restored += import_parquet(
-                            path, writer, progress=bar.update, summary=summary
-                        )
-                    except ArchiveFileError as error:
-                        raise CommandError(str(error)) from None
-                    continue
-                mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                import_file(
-                    path,
-                    writer,
-                    enricher,
-                    default_received=args.received_at or mtime,
-                    node=args.node or path.name,
-                    progress=bar.update,
-                    summary=summary,
-                )
+                            path, writer, progress=bar.update, summary=summary,
+                            archive_dir=settings.archive_path,
+                        )  # fmt: skip
+                        continue
+                    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                    import_file(
+                        path, writer, enricher, default_received=args.received_at or mtime,
+                        node=args.node or path.name, progress=bar.update, summary=summary,
+                        archive_dir=settings.archive_path,
+                    )  # fmt: skip
+                except ArchiveFileError as error:
+                    raise CommandError(str(error)) from None
     if restored:
         print(
             f"{restored} spots of archived months restored (the hourly counts already had them)",
@@ -123,7 +122,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     """Archive and drop the months of spots past the retention period; print what was done."""
-    from dxspots.db.retention import RetentionError, apply_retention
+    from dxspots.db.retention import RetentionBusyError, RetentionError, apply_retention
 
     days = args.days if args.days is not None else settings.retention_days
     if days is None:
@@ -138,6 +137,9 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
         migrate_or_fail(conn)
         try:
             result = apply_retention(conn, days, folder, dry_run=args.dry_run)
+        except RetentionBusyError as error:  # the collector's housekeeping, say: not a failure
+            print(error)
+            return 0
         except RetentionError as error:
             raise CommandError(str(error)) from None
     when = f"{result.cutoff:%Y-%m-%d %H:%M}Z"
@@ -151,7 +153,7 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
             files = ", ".join(path.name for path in month.written) or "already archived"
             print(f"{name}: {month.rows} spots archived ({files}) and dropped")
         else:
-            print(f"{name}: spots arrived while archiving; kept for the next run")
+            print(f"{name}: kept for the next run ({month.kept or 'not dropped'})")
     if not args.dry_run:
         print(f"rejected lines deleted (received before {when}): {result.rejected_deleted}")
     return 0
