@@ -296,18 +296,15 @@ def _top_dx(p: TopDxParams, now: datetime, fetch: int) -> Built:
             " ORDER BY r.spots DESC, r.dx_call"
         ).format(bands=_BANDS_TEXT, where=where(parts))
         return Statement(statement, values), {}, span.live
+    # By entity the groups are few, and ranking them first then passing over the window
+    # again measured slower (3M spots: 707 ms against 337 ms): one aggregation.
     parts.append(sql.SQL("dx_entity IS NOT NULL"))
-    ranked = sql.SQL(
-        "SELECT NULL::text AS dx_call, dx_entity AS key, max(dx_continent) AS dx_continent,"
-        " count(*) AS spots, max(spot_time) AS last_spot FROM spots {where} GROUP BY dx_entity"
-        " ORDER BY spots DESC, dx_entity LIMIT %(fetch)s"
-    ).format(where=where(parts))
-    detail = _detail(sql.SQL("dx_entity"), ("spotter_base", "dx_call"), parts)
     statement = sql.SQL(
-        "WITH ranked AS ({ranked}) SELECT r.dx_call, r.key AS dx_entity, r.dx_continent,"
-        " r.spots, d.spotter_base AS spotters, d.dx_call AS dx_calls, d.bands, r.last_spot"
-        " FROM ranked r JOIN ({detail}) AS d ON d.key = r.key ORDER BY r.spots DESC, r.key"
-    ).format(ranked=ranked, detail=detail)
+        "SELECT NULL::text AS dx_call, dx_entity, max(dx_continent) AS dx_continent,"
+        " count(*) AS spots, count(DISTINCT spotter_base) AS spotters,"
+        " count(DISTINCT dx_call) AS dx_calls, {bands}, max(spot_time) AS last_spot"
+        " FROM spots {where} GROUP BY dx_entity ORDER BY spots DESC, dx_entity LIMIT %(fetch)s"
+    ).format(bands=_BANDS_TEXT, where=where(parts))
     return Statement(statement, values), {}, span.live
 
 
