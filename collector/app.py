@@ -354,10 +354,11 @@ class Collector:
             for s in self.sessions
         )
         log.info(
-            "lines %d, spots new %d, duplicates %d, rejected %d, spooled batches %d, "
-            "queue %d, spool %d bytes; %s",
+            "lines %d, spots new %d, duplicates %d, of archived months %d, rejected %d, "
+            "spooled batches %d, queue %d, spool %d bytes; %s",
             stats.lines, written.spots_new if written else 0,
-            written.spots_duplicate if written else 0, written.rejected if written else 0,
+            written.spots_duplicate if written else 0, written.spots_archived if written else 0,
+            written.rejected if written else 0,
             stats.spooled_batches, self.pipeline.queue.qsize(), self.spool.size, nodes,
         )  # fmt: skip
         for logger, message, count in self._repeats.flush():

@@ -123,6 +123,8 @@ class CollectorMetrics(MetricsSource):
         spots = CounterMetricFamily("dxspots_spots", "Spots written", labels=["result"])
         spots.add_metric(["new"], written.spots_new if written else 0)
         spots.add_metric(["duplicate"], written.spots_duplicate if written else 0)
+        # Late spots of a month retention archived: not stored (docs/retention.md).
+        spots.add_metric(["archived"], written.spots_archived if written else 0)
         yield spots
         rejects = CounterMetricFamily("dxspots_rejects", "Rejected lines", labels=["reason"])
         for reason, count in sorted(dict(stats.rejects_by_reason).items()):  # a copy: the

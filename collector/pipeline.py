@@ -243,7 +243,7 @@ class Pipeline:
         """Parse, enrich and write one batch (runs in a worker thread)."""
         records, counts = self._records(batch)
         if self._writer is None:
-            self._writer = SpotWriter(self.connect(), notify=True)
+            self._writer = SpotWriter(self.connect(), notify=True, skip_archived=True)
         started = time.perf_counter()
         try:
             result = self._writer.write(records)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 import psycopg
@@ -126,6 +126,8 @@ class WriteResult:
 
     spots_new: int = 0
     spots_duplicate: int = 0
+    spots_archived: int = 0
+    """Spots of a month retention archived and dropped, not stored (`skip_archived`)."""
     reports_new: int = 0
     announcements_new: int = 0
     rejected: int = 0
@@ -134,6 +136,7 @@ class WriteResult:
         """Add another result's counts to this one."""
         self.spots_new += other.spots_new
         self.spots_duplicate += other.spots_duplicate
+        self.spots_archived += other.spots_archived
         self.reports_new += other.reports_new
         self.announcements_new += other.announcements_new
         self.rejected += other.rejected
@@ -143,14 +146,32 @@ def _month(moment: datetime) -> tuple[int, int]:
     return moment.year, moment.month
 
 
+_ARCHIVED_MONTHS = (
+    "SELECT extract(year FROM month AT TIME ZONE 'UTC')::int,"
+    " extract(month FROM month AT TIME ZONE 'UTC')::int FROM spot_archives"
+    " WHERE month = ANY(%s)"
+)
+
+
 class SpotWriter:
-    """Write batches of records on one connection (which the writer then owns)."""
+    """Write batches of records on one connection (which the writer then owns).
+
+    With `skip_archived` (the collector's), spots of a month that retention archived and
+    dropped are not stored (`WriteResult.spots_archived`): a late back-fill must not bring a
+    month back as new spots, counted again beside the rollups that kept it. Restores and
+    imports write into such months on purpose (dxspots/db/archive.py) and leave it off.
+    """
 
     def __init__(
-        self, conn: psycopg.Connection[tuple[object, ...]], *, notify: bool = False
+        self,
+        conn: psycopg.Connection[tuple[object, ...]],
+        *,
+        notify: bool = False,
+        skip_archived: bool = False,
     ) -> None:
         self.conn = conn
         self.notify = notify
+        self.skip_archived = skip_archived
         self.conn.autocommit = False
         self._months: set[tuple[int, int]] = set()
         self._staging_types: list[str] | None = None
@@ -189,6 +210,10 @@ class SpotWriter:
         result: WriteResult,
     ) -> None:
         with self.conn.transaction():
+            if spots and self.skip_archived:
+                kept = self._not_archived(spots)
+                result.spots_archived = len(spots) - len(kept)
+                spots = kept
             if spots:
                 result.spots_new = self._write_spots(spots)
                 result.spots_duplicate = len(spots) - result.spots_new
@@ -206,6 +231,18 @@ class SpotWriter:
                         _INSERT_REJECT, [(r.received_at, r.node, r.reason, r.raw) for r in rejects]
                     )
                     result.rejected = max(cur.rowcount, 0)
+
+    def _not_archived(self, spots: list[Spot]) -> list[Spot]:
+        """The spots whose month retention has not archived (a month not yet over never is)."""
+        now = datetime.now(UTC)
+        old = {_month(s.spot_time) for s in spots} - {_month(now)}
+        if not old:
+            return spots
+        starts = [datetime(year, month, 1, tzinfo=UTC) for year, month in old]
+        with self.conn.cursor() as cur:
+            rows = cur.execute(_ARCHIVED_MONTHS, (starts,)).fetchall()
+            archived = {(cast(int, y), cast(int, m)) for y, m in rows}
+        return [s for s in spots if _month(s.spot_time) not in archived] if archived else spots
 
     def _write_spots(self, spots: list[Spot]) -> int:
         with self.conn.cursor() as cur:
@@ -230,7 +267,10 @@ class SpotWriter:
             new = cast(int, row[0]) if row else 0
             if new > 0 and self.notify:
                 cur.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(SPOTS_CHANNEL)))
-        self._months |= months
+        # Only months not over yet are remembered: retention may drop an older one (which
+        # takes this lock too), and a late spot of it must find its partition made again.
+        current = _month(datetime.now(UTC))
+        self._months |= {month for month in months if month >= current}
         return new
 
 

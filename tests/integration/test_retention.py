@@ -567,3 +567,31 @@ def test_a_parquet_file_not_of_this_archive_is_not_restored_uncounted(
         calls = conn.execute("SELECT dx_call FROM spots ORDER BY 1").fetchall()
         assert calls == [("K1ABC",), ("K2NEW",)]
         assert conn.execute("SELECT sum(spots) FROM spot_hours").fetchone() == (hours[0] + 1,)
+
+
+def test_a_collector_leaves_late_spots_of_an_archived_month_out_and_stores_the_rest(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    """A back-fill after retention: the collector's writer (skip_archived) stores the live
+    spot and leaves the archived month's late one out, counted, with the rollups untouched;
+    a writer that wrote into the month before it was dropped makes its partition again
+    rather than refusing the whole batch."""
+    january = next(s for s in stored if s.spot_time.month == 1)
+    late = january._replace(dx_call="LATE1", spot_time=january.spot_time + timedelta(seconds=1))
+    live = january._replace(dx_call="LIVE1", spot_time=datetime.now(UTC).replace(microsecond=0))
+    with psycopg.connect(db_dsn) as early:
+        before = SpotWriter(early)  # has written January: it knew the month's partition
+        assert before.write([january._replace(dx_call="EARLY1")]).spots_new == 1
+        with psycopg.connect(db_dsn) as conn:
+            apply_retention(conn, DAYS, tmp_path, now=NOW)
+            conn.commit()
+            collector = SpotWriter(conn, skip_archived=True)
+            result = collector.write([late, live])
+            assert (result.spots_new, result.spots_archived) == (1, 1)
+            assert conn.execute("SELECT to_regclass('spots_2025_01')").fetchone() == (None,)
+            hours = conn.execute(
+                "SELECT sum(spots) FROM spot_hours WHERE hour < '2025-02-01'"
+            ).fetchone()
+            assert hours == (in_month(stored, 1) + 1,)  # January as archived, nothing added
+        # The writer that knew January: a late spot of it makes the partition again.
+        assert before.write([late._replace(dx_call="LATE2")]).spots_new == 1
