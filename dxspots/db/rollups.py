@@ -40,15 +40,18 @@ NEW_COLUMNS = (
 )
 """What the writer's `new` CTE returns: the columns every rollup is keyed on."""
 CALL_SPOTTERS_SUBTRACT = (
-    "WITH gone AS (SELECT dx_call, coalesce(spotter_base, '') AS spotter_base,"
-    "   count(*) AS n FROM {} GROUP BY 1, 2),"
-    " less AS (UPDATE call_spotters c SET spots = c.spots - gone.n FROM gone"
-    "   WHERE c.dx_call = gone.dx_call AND c.spotter_base = gone.spotter_base"
-    "   RETURNING c.dx_call, c.spotter_base, c.spots)"
-    " DELETE FROM call_spotters c USING less WHERE c.dx_call = less.dx_call"
-    "   AND c.spotter_base = less.spotter_base AND less.spots <= 0"
+    "UPDATE call_spotters c SET spots = c.spots - gone.n"
+    " FROM (SELECT dx_call, coalesce(spotter_base, '') AS spotter_base, count(*) AS n"
+    "       FROM {0} GROUP BY 1, 2) AS gone"
+    " WHERE c.dx_call = gone.dx_call AND c.spotter_base = gone.spotter_base",
+    # A second statement: a DELETE in the same statement as the UPDATE would not see the
+    # rows it updated, and a pair left at 0 would stay.
+    "DELETE FROM call_spotters c USING (SELECT DISTINCT dx_call,"
+    " coalesce(spotter_base, '') AS spotter_base FROM {0}) AS gone"
+    " WHERE c.dx_call = gone.dx_call AND c.spotter_base = gone.spotter_base AND c.spots <= 0",
 )
-"""Take the deleted spots in `{}` (with dx_call, spotter_base) off `call_spotters`."""
+"""The two statements, in order, that take the deleted spots in `{0}` (with dx_call and
+spotter_base) off `call_spotters`."""
 
 
 def recount_call_days(cur: psycopg.Cursor[tuple[object, ...]], keys: str) -> None:
@@ -60,7 +63,13 @@ def recount_call_days(cur: psycopg.Cursor[tuple[object, ...]], keys: str) -> Non
         " ON COMMIT DELETE ROWS"
     )
     cur.execute("TRUNCATE call_days_keys")
-    cur.execute(f"INSERT INTO call_days_keys SELECT DISTINCT day, dx_call FROM {keys} AS k")
+    # A day of a month retention archived keeps its counts: its raw spots are gone, so a
+    # recount from what is stored would lose them (forget takes its spots off instead).
+    cur.execute(
+        f"INSERT INTO call_days_keys SELECT DISTINCT day, dx_call FROM {keys} AS k"
+        " WHERE NOT EXISTS (SELECT FROM spot_archives a"
+        "                   WHERE a.month = date_trunc('month', k.day, 'UTC'))"
+    )
     cur.execute(
         "DELETE FROM call_days c USING call_days_keys k"
         " WHERE c.dx_call = k.dx_call AND c.day = k.day"

@@ -595,3 +595,26 @@ def test_a_collector_leaves_late_spots_of_an_archived_month_out_and_stores_the_r
             assert hours == (in_month(stored, 1) + 1,)  # January as archived, nothing added
         # The writer that knew January: a late spot of it makes the partition again.
         assert before.write([late._replace(dx_call="LATE2")]).spots_new == 1
+
+
+def test_forgetting_a_node_keeps_the_counts_of_archived_spots(
+    db_dsn: str, stored: list[Spot], tmp_path: Path
+) -> None:
+    """A node's spots imported into an archived month, then the node forgotten: its spots'
+    counts are taken off and the archived month's counts stay (a recount from the few raw
+    rows there would have wiped them)."""
+    from dxspots.db.forget import forget_node
+
+    january = next(s for s in stored if s.spot_time.month == 1)
+    with psycopg.connect(db_dsn) as conn:
+        apply_retention(conn, DAYS, tmp_path, now=NOW)
+        conn.commit()
+    with psycopg.connect(db_dsn, autocommit=True) as look:
+        archived = snapshot(look)
+        extra = january._replace(dx_call="OTHER1", node="other", freq_khz=january.freq_khz + 3)
+        with psycopg.connect(db_dsn) as conn:
+            assert SpotWriter(conn).write([extra]).spots_new == 1  # counted as a new spot
+        assert snapshot(look) != archived
+        with psycopg.connect(db_dsn, autocommit=True) as conn:
+            assert forget_node(conn, "other")["spots"] == 1
+        assert snapshot(look) == archived
