@@ -27,7 +27,6 @@ BUSY_FLOOR = 5
 NO_HISTORY = "no history yet"
 UNJUDGED = "not judged"
 NORMAL_DAYS = 14
-DAY = timedelta(days=1)
 TILE_BANDS = [*HF_BANDS, "6m"]
 BUCKET_MIN = 5
 
@@ -108,15 +107,11 @@ def normals(filters: dict[str, Any], at: str) -> dict[str, float] | None:
     (the hourly counts behind the normal know bands, modes, continents and skimmers only)."""
     if filters.get("dx_prefix"):
         return None
-    rows = data.query("band_normal", at=at, days=NORMAL_DAYS, **filters).items
-    if not rows:
-        # No band had spots at this hour on the days before: a normal of 0 for each, if the
-        # database goes back a day at all (a quiet hour is history too).
-        first = data.query("summary").items[0]["first_spot"]
-        moment = datetime.fromisoformat(at)
-        return defaultdict(float) if first is not None and first <= moment - DAY else None
-    if not any(row["days"] for row in rows):
+    page = data.query("band_normal", at=at, days=NORMAL_DAYS, **filters)
+    # Days of history at this hour; a band without spots in them has a normal of 0.
+    if not page.extras["history"]["days"]:
         return None
+    rows = page.items
     found = {str(row["band"]): float(row["normal"]) for row in rows if row["band"] is not None}
     return defaultdict(float, found)
 

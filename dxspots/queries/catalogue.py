@@ -527,8 +527,9 @@ CATALOGUE: dict[str, Query] = {
                doc="Each band's normal for this UTC hour of the day: mean and peak spots per "
                "15 minutes in the same hour over the `days` days before `at` (default 14, at "
                "most 31; days without spots count as zero), from the hourly counts; `days` "
-               "per row says how many days there were. Filters: band, mode, continents, "
-               "skimmer."),
+               "per row says how many days there were, and `history` says it when no band "
+               "had spots then. Filters: band, mode, continents, skimmer.",
+               extras={"history": (rows.BandNormalHistoryRow, True)}),
         _query("messages", MessagesParams, rows.MessageRow, messages, paged=True,
                cursor_of=message_cursor,
                doc="Announcements (to ALL and LOCAL), talk and WX messages, newest first, "

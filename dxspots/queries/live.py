@@ -81,7 +81,8 @@ def band_normal(p: BandNormalParams, now: datetime, fetch: int) -> Built:
     """Spots per 15 minutes each band has in this UTC hour on a usual day, from `spot_hours`.
 
     A day counts from the first hour the database has counts for (a young database has
-    fewer days than asked); a counted day without spots on the band counts as zero.
+    fewer days than asked); a counted day without spots on the band counts as zero. The
+    extra `history` gives that count of days alone.
     """
     slots = band_normal_slots(p.at or now, p.days)
     values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER, "slots": slots}
@@ -93,9 +94,12 @@ def band_normal(p: BandNormalParams, now: datetime, fetch: int) -> Built:
     # value is never '', the counts' unknown).
     parts: list[sql.Composable] = [sql.SQL("hour = ANY(%(slots)s::timestamptz[])")]
     parts += spot_conditions(filters, None, values)
+    present = (
+        "SELECT count(*)::int AS days FROM unnest(%(slots)s::timestamptz[]) AS slot"
+        " WHERE slot >= (SELECT min(hour) FROM spot_hours)"
+    )
     statement = sql.SQL(
-        "WITH present AS (SELECT count(*)::int AS days FROM unnest(%(slots)s::timestamptz[])"
-        "  AS slot WHERE slot >= (SELECT min(hour) FROM spot_hours)),"
+        "WITH present AS (" + present + "),"
         " counts AS (SELECT NULLIF(band, '') AS band, hour, sum(spots)::bigint AS spots"
         "  FROM spot_hours {where} GROUP BY 1, 2)"
         " SELECT band, sum(spots)::float8 / present.days / 4 AS normal,"
@@ -103,7 +107,9 @@ def band_normal(p: BandNormalParams, now: datetime, fetch: int) -> Built:
         " FROM counts, present GROUP BY band, present.days ORDER BY {rank}, band"
         " LIMIT %(fetch)s"
     ).format(where=where(parts), rank=BAND_RANK)
-    return Statement(statement, values), {}, p.at is None
+    # Days of history even when no band had spots in those hours (a quiet hour is history).
+    history = Statement(sql.SQL(present), {"slots": slots})
+    return Statement(statement, values), {"history": history}, p.at is None
 
 
 def dx_board(p: DxBoardParams, now: datetime, fetch: int) -> Built:

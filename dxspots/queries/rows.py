@@ -276,6 +276,12 @@ class MapPathRow(TypedDict):
     """The latest spot's spotter (a sample)."""
 
 
+class BandNormalHistoryRow(TypedDict):
+    """How many of the asked days the hourly counts go back over (whatever the bands)."""
+
+    days: int
+
+
 class MapTotalsRow(TypedDict):
     """The window's spots, and how many of them had no coordinates and are not drawn."""
 
