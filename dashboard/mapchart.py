@@ -97,13 +97,9 @@ def _shape(geometry: dict[str, Any], kind: str) -> dict[str, Any]:
     return _inline([{"type": "Feature", "geometry": geometry, "properties": {"layer": kind}}])
 
 
-def map_chart(table: pd.DataFrame, when: datetime) -> alt.LayerChart:
-    """The world, night shaded as at `when`, and the paths of `table` coloured by band.
-
-    `table` has the `map_paths` query's columns (PATH_COLUMNS). Raises `ValueError` for a
-    naive `when`.
-    """
-    features = path_features(table)
+def map_chart(features: list[dict[str, Any]], when: datetime) -> alt.LayerChart:
+    """The world, night shaded as at `when`, and the paths `features` (`path_features` of
+    the `map_paths` rows) coloured by band. Raises `ValueError` for a naive `when`."""
     sun_lon, sun_lat = subsolar_point(when)
     layers: list[alt.Chart] = [
         alt.Chart(alt.sphere()).mark_geoshape(fill=OCEAN, stroke=COAST, strokeWidth=0.5),

@@ -27,7 +27,7 @@ def paths(filters: dict[str, object], minutes: int) -> None:
     features = path_features(table)
     drawn = len(features)
     spots = sum(int(feature["properties"]["spots"]) for feature in features)
-    st.altair_chart(map_chart(table, now), width="stretch")
+    st.altair_chart(map_chart(features, now), width="stretch")
     totals = page.extras.get("totals") or {}
     # Spots, not paths: a row left out for impossible ends may stand for many spots.
     unusable = int(table["spots"].sum()) - spots if not table.empty else 0

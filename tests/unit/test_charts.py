@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.calllinks import history_url, lookup_url
 from dashboard.charts import MAX_TICKS, activity_chart, time_axis
-from dashboard.mapchart import map_chart
+from dashboard.mapchart import map_chart, path_features
 from dashboard.palette import BAND_COLOURS
 
 ENDS = [datetime(2026, 11, 30, 6, 0, tzinfo=UTC), datetime(2026, 11, 30, 6, 7, 35, tzinfo=UTC),
@@ -68,7 +68,7 @@ def test_a_band_has_one_colour_in_the_live_chart_and_on_the_map() -> None:
          "dx_lon": [-57.9], "spots": [2], "dx_calls": [1], "dx_call": ["VP8PJ"],
          "spotter": ["G4ABC"]}
     )  # fmt: skip
-    layers = map_chart(paths, until).to_dict()["layer"]
+    layers = map_chart(path_features(paths), until).to_dict()["layer"]
     strokes = [layer["encoding"]["stroke"]["scale"] for layer in layers
                if "stroke" in layer.get("encoding", {})]  # fmt: skip
     assert strokes and strokes[0]["range"] == [BAND_COLOURS["20m"]]

@@ -38,7 +38,8 @@ def layers_of(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_the_spec_carries_the_outline_the_night_the_line_and_one_line_per_path() -> None:
-    spec = map_chart(paths(LONDON_TOKYO, BOSTON_FALKLANDS), WHEN).to_dict()  # validates it
+    features = path_features(paths(LONDON_TOKYO, BOSTON_FALKLANDS))
+    spec = map_chart(features, WHEN).to_dict()  # validates it
     assert spec["projection"] == {"type": "equirectangular"}
     layers = layers_of(spec)
     assert len(layers) == 7
@@ -77,14 +78,14 @@ def test_the_spec_carries_the_outline_the_night_the_line_and_one_line_per_path()
 
 
 def test_nothing_in_the_spec_points_at_the_network() -> None:
-    text = json.dumps(map_chart(paths(LONDON_TOKYO), WHEN).to_dict())
+    text = json.dumps(map_chart(path_features(paths(LONDON_TOKYO)), WHEN).to_dict())
     spec = json.loads(text)
     spec.pop("$schema")  # a name for the schema version; no renderer fetches it
     assert "http" not in json.dumps(spec) and '"url"' not in json.dumps(spec)
 
 
 def test_a_band_keeps_its_colour_whatever_else_is_in_the_window() -> None:
-    alone = map_chart(paths(LONDON_TOKYO), WHEN).to_dict()
+    alone = map_chart(path_features(paths(LONDON_TOKYO)), WHEN).to_dict()
     stroke = next(ly for ly in layers_of(alone) if ly.get("encoding", {}).get("stroke"))
     assert stroke["encoding"]["stroke"]["scale"]["range"] == [BAND_COLOURS["20m"]]
 
@@ -105,7 +106,7 @@ def test_rows_without_real_coordinates_are_left_out(bad: tuple[Any, ...]) -> Non
 
 
 def test_no_paths_still_draws_the_world_and_the_night() -> None:
-    spec = map_chart(paths(), WHEN).to_dict()
+    spec = map_chart(path_features(paths()), WHEN).to_dict()
     assert not any(ly.get("encoding", {}).get("stroke") for ly in layers_of(spec))
     assert any(ly["data"].get("format", {}).get("type") == "topojson" for ly in layers_of(spec))
 
