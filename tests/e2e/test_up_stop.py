@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from dxspots.supervise import Port, port_problem
 from tests.conftest import FIXTURES, REPO
 from tests.e2e.apiprocess import free_port
 from tests.e2e.test_up import answer, up_env, wait_for
@@ -43,13 +44,8 @@ def alive(process: psutil.Process) -> bool:
 
 
 def bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+    """Whether `up` could listen on `port` again: its own check."""
+    return port_problem(Port("DXSPOTS_API_PORT", "127.0.0.1", port)) is None
 
 
 def start_up(env: dict[str, str], log: Path, *, piped: bool) -> subprocess.Popen[bytes]:
