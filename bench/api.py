@@ -15,6 +15,7 @@ Scenarios:
   (the dev extra has it), for the server choice.
 
 Usage: python bench/api.py [--rows 1000000] [--runs 3] [--seconds 8] [--connections 32]
+       python bench/api.py --dsn DSN ...   (on a database bench/history.py filled)
 """
 
 from __future__ import annotations
@@ -96,7 +97,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--dsn", help="load the API on this database as it is (filled by bench/history.py)"
+    )
     args = parser.parse_args()
+    if args.dsn:
+        run_plans(args.dsn, args)
+        return
     root = Path(tempfile.mkdtemp(prefix="dxspots-bench-api-"))
     root.chmod(0o755)
     db = LocalServer(root, options={"shared_buffers": "1GB", "max_wal_size": "4GB"})
@@ -105,35 +112,39 @@ def main() -> None:
         started = time.perf_counter()
         rows = fill(db.dsn, args.rows, days=7)
         print(f"filled {rows:,} spots over 7 days in {time.perf_counter() - started:.0f} s\n")
-        results: list[tuple[str, LoadResult, list[float]]] = []
-        plans = [
-            ("uvicorn, 1 worker, cached", {"cache": 5.0}),
-            ("uvicorn, 2 workers, cached", {"cache": 5.0, "workers": 2}),
-            ("uvicorn, 1 worker, uncached", {"cache": 0.0}),
-            ("uvicorn, 2 workers, uncached", {"cache": 0.0, "workers": 2}),
-        ]
-        if shutil.which("granian", path=str(Path(sys.executable).parent)):
-            plans.append(("granian, 1 worker, cached", {"cache": 5.0, "granian": True}))
-        for label, options in plans:
-            with server(db.dsn, **options) as port:  # type: ignore[arg-type]
-                if label.startswith("uvicorn, 1 worker, cached"):
-                    results.append((f"{label}: /healthz", *measure(port, ["/healthz"], args)))
-                for path in LIVE:
-                    results.append((f"{label}: {path}", *measure(port, [path], args)))
-            print(f"done: {label}", flush=True)
-        base = results[0][1].rps
-        print(f"\n{args.connections} connections, {args.seconds:.0f} s per run, "
-              f"median of {args.runs}\n")  # fmt: skip
-        print(f"{'scenario':<66} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x base':>7}  runs")
-        for label, result, rps in results:
-            spread = "..".join(f"{v:,.0f}" for v in (min(rps), max(rps)))
-            print(
-                f"{label:<66} {result.rps:>8,.0f} {result.p50_ms:>7.2f} {result.p99_ms:>7.2f}"
-                f" {result.rps / base:>7.2f}  {spread}"
-            )
+        run_plans(db.dsn, args)
     finally:
         db.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def run_plans(dsn: str, args: argparse.Namespace) -> None:
+    results: list[tuple[str, LoadResult, list[float]]] = []
+    plans = [
+        ("uvicorn, 1 worker, cached", {"cache": 5.0}),
+        ("uvicorn, 2 workers, cached", {"cache": 5.0, "workers": 2}),
+        ("uvicorn, 1 worker, uncached", {"cache": 0.0}),
+        ("uvicorn, 2 workers, uncached", {"cache": 0.0, "workers": 2}),
+    ]
+    if shutil.which("granian", path=str(Path(sys.executable).parent)):
+        plans.append(("granian, 1 worker, cached", {"cache": 5.0, "granian": True}))
+    for label, options in plans:
+        with server(dsn, **options) as port:  # type: ignore[arg-type]
+            if label.startswith("uvicorn, 1 worker, cached"):
+                results.append((f"{label}: /healthz", *measure(port, ["/healthz"], args)))
+            for path in LIVE:
+                results.append((f"{label}: {path}", *measure(port, [path], args)))
+        print(f"done: {label}", flush=True)
+    base = results[0][1].rps
+    print(f"\n{args.connections} connections, {args.seconds:.0f} s per run, "
+          f"median of {args.runs}\n")  # fmt: skip
+    print(f"{'scenario':<66} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'x base':>7}  runs")
+    for label, result, rps in results:
+        spread = "..".join(f"{v:,.0f}" for v in (min(rps), max(rps)))
+        print(
+            f"{label:<66} {result.rps:>8,.0f} {result.p50_ms:>7.2f} {result.p99_ms:>7.2f}"
+            f" {result.rps / base:>7.2f}  {spread}"
+        )
 
 
 if __name__ == "__main__":

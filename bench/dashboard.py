@@ -14,6 +14,7 @@ now (bench/fill.py), a WWV report every 3 hours and a message every 2 minutes, t
   Baseline in the same run: the Collector page (one small query).
 
 Usage: python bench/dashboard.py [--rows 1000000] [--runs 5]
+       python bench/dashboard.py --dsn DSN [--runs 5]   (on a database bench/history.py filled)
 """
 
 from __future__ import annotations
@@ -118,7 +119,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--dsn", help="time on this database as it is (filled by bench/history.py) instead"
+    )
     args = parser.parse_args()
+    if args.dsn:
+        report(live_refreshes(args.dsn, args.runs) | browser_renders(args.dsn, args.runs), args)
+        return
     root = Path(tempfile.mkdtemp(prefix="dxspots-bench-dash-"))
     root.chmod(0o755)
     db = LocalServer(root, options={"shared_buffers": "1GB", "max_wal_size": "4GB"})
@@ -146,6 +153,10 @@ def main() -> None:
     finally:
         db.stop()
         shutil.rmtree(root, ignore_errors=True)
+    report(results, args)
+
+
+def report(results: dict[str, list[float]], args: argparse.Namespace) -> None:
     print(f"\nmedian of {args.runs} (seconds; range)\n")
     base = statistics.median(results["collector page (AppTest, baseline)"])
     for label, values in results.items():

@@ -237,11 +237,14 @@ def generate_only(history: History) -> tuple[int, float]:
 
 def load(
     dsn: str, history: History, batch: int = BATCH, progress: bool = False
-) -> tuple[int, int, float]:
-    """Write the history through `SpotWriter`: spots made, spots stored, seconds taken."""
+) -> tuple[int, int, float, int]:
+    """Write the history through `SpotWriter`: spots made, spots stored, seconds taken, and
+    the bytes of WAL written meanwhile (what a streaming replica receives)."""
     made = stored = 0
     with psycopg.connect(dsn) as conn:
         migrate(conn)
+        conn.commit()
+        wal_from = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]  # type: ignore[index]
         writer = SpotWriter(conn)
         started = last = time.perf_counter()
         for spots in batches(history, batch):
@@ -255,8 +258,11 @@ def load(
                       flush=True)  # fmt: skip
         elapsed = time.perf_counter() - started
         conn.autocommit = True
+        wal = conn.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)::bigint", (wal_from,)
+        ).fetchone()[0]  # type: ignore[index]
         conn.execute("ANALYZE")
-    return made, stored, elapsed
+    return made, stored, elapsed, int(wal)
 
 
 def _end(text: str) -> datetime:
@@ -313,6 +319,12 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=_positive(int), default=BATCH, help="spots per write")
     parser.add_argument("--generate-only", action="store_true", help="time the generation alone")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="without a DSN: start the local server in DIR and leave it running, filled",
+    )
     args = parser.parse_args()  # fmt: skip
     if round(args.days * 24) < 1:
         parser.error("argument --days: at least one hour (0.042 days)")
@@ -331,24 +343,28 @@ def main() -> None:
     dsn = args.dsn
     server = None
     if dsn is None:
-        root = Path(tempfile.mkdtemp(prefix="dxspots-bench-history-"))
+        root = args.keep or Path(tempfile.mkdtemp(prefix="dxspots-bench-history-"))
+        root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)
         server = LocalServer(root, options={"shared_buffers": "1GB", "max_wal_size": "4GB"})
         server.start()
         dsn = server.dsn
     try:
         try:
-            made, stored, elapsed = load(dsn, history, args.batch, progress=True)
+            made, stored, elapsed, wal = load(dsn, history, args.batch, progress=True)
         except psycopg.OperationalError as error:
             sys.exit(f"DSN: cannot use the database: {error}")
         total, tables = sizes(dsn)
     finally:
-        if server is not None and root is not None:
+        if args.keep is not None:
+            print(f"left running in {args.keep}: {dsn}")
+        elif server is not None and root is not None:
             server.stop()
             shutil.rmtree(root, ignore_errors=True)
     mb = 1024 * 1024
     listed = "; ".join(f"{name} {size / mb:,.1f} MB" for name, size in tables if size >= mb // 4)
     print(f"wrote {stored:,} of {made:,} spots in {elapsed:.1f} s: {made / elapsed:,.0f} rows/s;"
+          f" WAL {wal / mb:,.0f} MB ({wal / mb / (stored / 1e6):,.0f} MB per million spots);"
           f" database {total / mb:,.0f} MB; {listed}")  # fmt: skip
 
 

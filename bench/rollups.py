@@ -4,8 +4,11 @@ Spots come from the history generator (`bench/history.py`: diurnal bands, contes
 skimmers, Zipf DX calls with busy ones), made once into memory, then written through the one
 write path (`SpotWriter`, batches of the collector's 1,000) into a fresh schema of a local
 PostgreSQL; only the writes are timed. Each `--variant` is the writer's statement with some of
-the rollups' CTEs left out (`plain`: `spot_hours` alone, as before migration 0012; `all`: as
-shipped). Every variant is measured `--repeat` times (fresh schema each time; median shown).
+the rollups' CTEs left out (`plain`: `spot_hours` alone, as before migration 0012; `calls`:
+and the call rollups of 0012, as before 0014; `daily`: `spot_hours` and the day rollups of
+0014; `all`: as shipped). `--without-index` drops an index of `spots` first, to measure what
+it costs the writer. Every variant is measured `--repeat` times (fresh schema each time;
+median shown).
 
 With `--queries`, the last run of the last variant is kept and grown in passes of `--step`
 spots (each pass the same history again, every frequency moved up 0.3 kHz per pass so that no
@@ -16,7 +19,9 @@ beside the rate into the empty table.
 
     python bench/rollups.py [--target 1000000] [--days 120] [--repeat 3]
                             [--variant plain --variant all] [--fillfactor 70] [--spotter-index]
+                            [--without-index spots_id]
                             [--queries --passes 3 --runs 7]
+    python bench/rollups.py --dsn DSN [--runs 7]    (time the queries on a filled database)
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from dxspots.queries import fetch, plan
 from dxspots.spot import Spot
 
 END = datetime(2026, 11, 30, tzinfo=UTC)
-ROLLUP_TABLES = ("spots", "spot_hours", "call_days", "call_spotters", "dx_hours", "spotter_hours")
+ROLLUP_TABLES = ("spots", "spot_hours", "call_days", "call_spotters", "dx_days", "spotter_days")
 SHIPPED = writer_module._INSERT_SPOTS
 
 
@@ -58,8 +63,12 @@ def variant_statement(name: str) -> sql.Composable:
     text = SHIPPED.as_string(None)
     head, _, rest = text.partition(", days AS (")
     days, _, rest = rest.partition("), pairs AS (")
-    pairs = rest[: rest.rindex(") SELECT count(*) FROM new")]
-    kept = {"plain": "", "days": f", days AS ({days})", "pairs": f", pairs AS ({pairs})"}[name]
+    pairs, _, rest = rest.partition("), dx AS (")
+    daily = "dx AS (" + rest[: rest.rindex(") SELECT count(*) FROM new")] + ")"
+    kept = {
+        "plain": "", "days": f", days AS ({days})", "pairs": f", pairs AS ({pairs})",
+        "daily": f", {daily}", "calls": f", days AS ({days}), pairs AS ({pairs})",
+    }[name]  # fmt: skip
     return sql.SQL(head + kept + " SELECT count(*) FROM new")
 
 
@@ -69,7 +78,12 @@ def make(target: int, days: float, seed: int) -> list[list[Spot]]:
     return list(batches(history, BATCH))
 
 
-def fresh(dsn: str, fillfactor: int | None = None, spotter_index: bool = False) -> None:
+def fresh(
+    dsn: str,
+    fillfactor: int | None = None,
+    spotter_index: bool = False,
+    without: tuple[str, ...] = (),
+) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
@@ -79,6 +93,8 @@ def fresh(dsn: str, fillfactor: int | None = None, spotter_index: bool = False) 
                 conn.execute(f"ALTER TABLE {table} SET (fillfactor = {int(fillfactor)})")
         if spotter_index:  # the alternative to call_spotters: distinct spotters from spots
             conn.execute("CREATE INDEX spots_dx_call_spotter ON spots (dx_call, spotter_base)")
+        for index in without:  # what the index costs the writer: the same load without it
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
         conn.execute("CHECKPOINT")
 
 
@@ -157,6 +173,13 @@ def time_queries(dsn: str, runs: int) -> dict[str, tuple[float, float]]:
             "spots page": q("spots"),
             "paths 30 min": q("paths"),
             "dx_board 30 min": q("dx_board"),
+            "map_paths 30 min": q("map_paths"),
+            "band_normal": q("band_normal"),
+            "messages": q("messages"),
+            "solar": q("solar"),
+            "nodes": q("nodes"),
+            "top_dx 6 h (the DX page)": q("top_dx", minutes=360, limit=20),
+            "top_dx by entity 6 h (the DX page)": q("top_dx", by="entity", minutes=360, limit=20),
         }
         return {name: timed(case, runs) for name, case in cases.items()}
 
@@ -166,15 +189,32 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=1_000_000, help="spots per pass")
     parser.add_argument("--days", type=float, default=120)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--variant", action="append", choices=("plain", "days", "pairs", "all"))
+    parser.add_argument(
+        "--variant", action="append", choices=("plain", "days", "pairs", "daily", "calls", "all")
+    )
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--without-index",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="drop this index of spots before writing (spots_id, spots_time_id,"
+        " spots_dx_call_time, spots_without_entity)",
+    )
+    parser.add_argument(
+        "--dsn", help="only time the queries, on this database as it is (no writes)"
+    )
     parser.add_argument("--fillfactor", type=int, help="the rollup tables' fillfactor")
     parser.add_argument(
         "--spotter-index", action="store_true", help="index spots on (dx_call, spotter_base)"
     )
     args = parser.parse_args()
+    if args.dsn:
+        for query, (p50, p95) in time_queries(args.dsn, args.runs).items():
+            print(f"  {query:<36} p50 {p50:>8.1f} ms  p95 {p95:>8.1f} ms", flush=True)
+        return
     variants = args.variant or ["plain", "all"]
     started = time.perf_counter()
     spot_batches = make(args.target, args.days, seed=1)
@@ -189,7 +229,7 @@ def main() -> None:
             writer_module._INSERT_SPOTS = variant_statement(name)  # type: ignore[assignment]
             rates = []
             for _ in range(args.repeat):
-                fresh(server.dsn, args.fillfactor, args.spotter_index)
+                fresh(server.dsn, args.fillfactor, args.spotter_index, tuple(args.without_index))
                 rates.append(write(server.dsn, spot_batches))
             print(f"{name}: {statistics.median(rates):,.0f} rows/s median of"
                   f" {', '.join(f'{r:,.0f}' for r in rates)}", flush=True)  # fmt: skip

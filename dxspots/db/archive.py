@@ -61,6 +61,8 @@ ROLLUP_SCOPES = {
     "call_days": "day > %(lo)s - interval '1 day' AND day <= %(hi)s",
     "call_spotters": "(dx_call, spotter_base) IN"
     " (SELECT * FROM unnest(%(calls)s::text[], %(bases)s::text[]))",
+    "dx_days": "day > %(lo)s - interval '1 day' AND day <= %(hi)s",
+    "spotter_days": "day > %(lo)s - interval '1 day' AND day <= %(hi)s",
 }
 """Each rollup table, and which of its rows a batch of spots between `lo` and `hi` (DX
 calls and spotter bases `calls`, `bases`) can change: those are kept aside and put back."""

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import psycopg
 
-from dxspots.db.rollups import CALL_DAY_COUNTS, CALL_SPOTTERS_SUBTRACT, recount_call_days
+from dxspots.db.rollups import (
+    CALL_DAY_COUNTS,
+    CALL_SPOTTERS_SUBTRACT,
+    recount_call_days,
+    recount_days,
+    subtract_days,
+)
 from dxspots.db.writer import HOUR_COUNTS, SPOTS_WRITE_LOCK
 
 TABLES = ("solar_reports", "announcements", "rejected_lines", "node_status")
@@ -63,6 +69,12 @@ def forget_node(conn: psycopg.Connection[tuple[object, ...]], node: str) -> dict
                 "(SELECT date_trunc('day', spot_time, 'UTC') AS day, dx_call FROM forgotten"
                 f" WHERE NOT {_ARCHIVED.format('spot_time')})",
             )
+            cur.execute(
+                "SELECT DISTINCT date_trunc('day', hour, 'UTC') FROM unnest(%s::timestamptz[])"
+                " AS h(hour)",
+                (touched,),
+            )
+            recount_days(cur, [day for (day,) in cur.fetchall()])
         if any(archived for _, _, archived in hours):
             archived_rows = f"(SELECT * FROM forgotten WHERE {_ARCHIVED.format('spot_time')}) f"
             cur.execute(
@@ -79,6 +91,7 @@ def forget_node(conn: psycopg.Connection[tuple[object, ...]], node: str) -> dict
                 " ON CONFLICT ON CONSTRAINT call_days_key"
                 " DO UPDATE SET spots = call_days.spots + excluded.spots"
             )
+            subtract_days(cur, archived_rows)
             cur.execute(
                 "DELETE FROM spot_hours WHERE spots <= 0 AND hour IN"
                 f" (SELECT date_trunc('hour', spot_time, 'UTC') FROM {archived_rows})"

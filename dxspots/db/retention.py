@@ -3,8 +3,8 @@
 `spots` is partitioned by month (`spots_YYYY_MM`, migration 0001). A month whose whole
 range ends at or before the cut-off is archived to `spots-YYYY-MM.parquet` in the archive
 folder, in the export's schema (`dxspots.db.export`), then dropped as one table. The
-rollups (`spot_hours`, `call_days`, `call_spotters`) are not touched: they keep counting the
-dropped months. `spot_archives` records each month dropped.
+rollups (`spot_hours`, `call_days`, `call_spotters`, `dx_days`, `spotter_days`) are not
+touched: they keep counting the dropped months. `spot_archives` records each month dropped.
 
 Every step can be interrupted and run again; one run at a time (`RETENTION_LOCK`, a second
 run says so and does nothing). A file is written under a unique temporary name, fsynced,

@@ -1,4 +1,4 @@
-"""The SQL that keeps the call rollups (migration 0012) equal to what `spots` holds.
+"""The SQL that keeps the call rollups (migrations 0012, 0014) equal to what `spots` holds.
 
 `call_days` (spots per UTC day, DX call and the dimensions a call's history shows) and
 `call_spotters` (spots per DX call and spotter base call, all time) are added to by the
@@ -6,7 +6,10 @@ writer in the statement that stores the spots (`CALL_DAYS_UPSERT`, `CALL_SPOTTER
 over its `new` rows). Deleting spots (`forget`) or changing their continents or entity
 (re-enrichment) must follow: `recount_call_days` makes the (day, call) rows it is given
 again from the spots left, `CALL_SPOTTERS_SUBTRACT` takes deleted spots off the pair
-counts. The callers hold the writers' lock (`SPOTS_WRITE_LOCK`), so no batch lands between.
+counts. `dx_days` and `spotter_days` (which calls and spotters were active each UTC day,
+with their first and last spot's time) are added to by `DAY_ROLLUP_UPSERTS` and made again
+for whole days by `recount_days`. The callers hold the writers' lock (`SPOTS_WRITE_LOCK`),
+so no batch lands between.
 """
 
 from __future__ import annotations
@@ -79,3 +82,61 @@ def recount_call_days(cur: psycopg.Cursor[tuple[object, ...]], keys: str) -> Non
         " AND s.spot_time >= k.day AND s.spot_time < k.day + interval '24 hours') AS there"
     )
     cur.execute("INSERT INTO call_days " + CALL_DAY_COUNTS.format(there))
+
+
+DAY_ROLLUPS = {
+    "dx_days": ("dx_call", "dx_call"),
+    "spotter_days": ("spotter_base", "coalesce(spotter_base, '')"),
+}
+"""Each day rollup: its key column and how the spots' column gives it (unknown as '')."""
+DAY_ROLLUP_COUNTS = (
+    "SELECT date_trunc('day', spot_time, 'UTC'), {key}, count(*), min(spot_time),"
+    " max(spot_time) FROM {source} GROUP BY 1, 2"
+)
+"""A day rollup's rows of the spots in `{source}`; `{key}` from `DAY_ROLLUPS`."""
+
+
+def _day_upsert(table: str, key: str) -> str:
+    return (
+        f"INSERT INTO {table} " + DAY_ROLLUP_COUNTS.format(key=key, source="new")
+        + f" ON CONFLICT ON CONSTRAINT {table}_key DO UPDATE SET"
+        f" spots = {table}.spots + excluded.spots,"
+        f" first_spot = least({table}.first_spot, excluded.first_spot),"
+        f" last_spot = greatest({table}.last_spot, excluded.last_spot)"
+    )  # fmt: skip
+
+
+DAY_ROLLUP_UPSERTS = {table: _day_upsert(table, key) for table, (_, key) in DAY_ROLLUPS.items()}
+"""Add the spots of the CTE `new` to each day rollup (the writer's statement), by table."""
+
+
+def recount_days(cur: psycopg.Cursor[tuple[object, ...]], days: list[object]) -> None:
+    """Make the day rollups' rows of the UTC `days` (their first instants) again from the
+    spots stored now, whole days at a time. Days of months retention archived are not
+    recounted (their raw spots are gone): take forgotten spots off with
+    `subtract_days` instead. Run it with the writers' lock held."""
+    for table, (_, key) in DAY_ROLLUPS.items():
+        cur.execute(f"DELETE FROM {table} WHERE day = ANY(%s)", (days,))
+        there = (
+            "(SELECT s.* FROM unnest(%s::timestamptz[]) AS d(day) JOIN spots s"
+            " ON s.spot_time >= d.day AND s.spot_time < d.day + interval '24 hours') AS there"
+        )
+        cur.execute(
+            f"INSERT INTO {table} " + DAY_ROLLUP_COUNTS.format(key=key, source=there), (days,)
+        )
+
+
+def subtract_days(cur: psycopg.Cursor[tuple[object, ...]], gone: str) -> None:
+    """Take the spots in `gone` (SQL text: a table or an aliased subquery of spots) off the
+    day rollups, deleting rows left with none. Their first and last times stay as they were:
+    for days whose raw spots retention dropped, where nothing can tell them again."""
+    for table, (column, key) in DAY_ROLLUPS.items():
+        counts = DAY_ROLLUP_COUNTS.format(key=key, source=gone)
+        cur.execute(
+            f"UPDATE {table} t SET spots = t.spots - g.n FROM ({counts}) AS g(day, k, n, f, l)"
+            f" WHERE t.day = g.day AND t.{column} = g.k"
+        )
+        cur.execute(
+            f"DELETE FROM {table} WHERE spots <= 0 AND day IN"
+            f" (SELECT date_trunc('day', spot_time, 'UTC') FROM {gone})"
+        )

@@ -26,7 +26,12 @@ from typing import cast
 import psycopg
 from psycopg import sql
 
-from dxspots.db.rollups import CALL_DAYS_UPSERT, CALL_SPOTTERS_UPSERT, NEW_COLUMNS
+from dxspots.db.rollups import (
+    CALL_DAYS_UPSERT,
+    CALL_SPOTTERS_UPSERT,
+    DAY_ROLLUP_UPSERTS,
+    NEW_COLUMNS,
+)
 from dxspots.spot import Announcement, Other, Record, SolarReport, Spot
 
 SPOT_COLUMNS = Spot._fields
@@ -98,11 +103,13 @@ _INSERT_SPOTS = sql.SQL(
     + "   ON CONFLICT ON CONSTRAINT spot_hours_key"
     "   DO UPDATE SET spots = spot_hours.spots + excluded.spots),"
     f" days AS ({CALL_DAYS_UPSERT}),"
-    f" pairs AS ({CALL_SPOTTERS_UPSERT})"
+    f" pairs AS ({CALL_SPOTTERS_UPSERT}),"
+    f" dx AS ({DAY_ROLLUP_UPSERTS['dx_days']}),"
+    f" spotters AS ({DAY_ROLLUP_UPSERTS['spotter_days']})"
     " SELECT count(*) FROM new"
 ).format(columns=_COLUMN_LIST)
-"""Store the new spots and count them into `spot_hours`, `call_days` and `call_spotters`
-(dxspots/db/rollups.py) in one statement; say how many."""
+"""Store the new spots and count them into `spot_hours`, `call_days`, `call_spotters`,
+`dx_days` and `spotter_days` (dxspots/db/rollups.py) in one statement; say how many."""
 _INSERT_SOLAR = (
     "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi, a_index,"
     " k_index, expk, r, sa, gmf, aurora, forecast, node)"

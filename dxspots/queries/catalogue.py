@@ -433,16 +433,35 @@ def _solar(p: SolarParams, now: datetime, fetch: int) -> Built:
 
 
 def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
+    day = now - timedelta(days=1)
+    # The last day as the rest of its first hour from the spots, then whole hours from the
+    # hourly counts (every hour from that one on, as the window has no end); its distinct
+    # calls and spotters from the day rollups (0014): a row of the first day counts when its
+    # last spot is in the window, a row of any later day always. Exact, and read from a few
+    # thousand rows however many spots the day had.
+    day_hour = day.replace(minute=0, second=0, microsecond=0)
+    if day_hour != day:
+        day_hour += _HOUR
     values = {
-        "hour": now - timedelta(hours=1), "day": now - timedelta(days=1),
+        "hour": now - timedelta(hours=1), "day": day, "day_hour": day_hour,
+        "first_day": day.replace(hour=0, minute=0, second=0, microsecond=0),
         "simulator": SIMULATED_NODE, "reported": now - timedelta(seconds=SILENT_AFTER_S),
     }  # fmt: skip
+    active = (
+        "(SELECT count(DISTINCT {0}) FROM {1} WHERE day >= %(first_day)s"
+        " AND (day > %(first_day)s OR last_spot >= %(day)s){2})"
+    )
+    calls = active.format("dx_call", "dx_days", "")
+    spotters = active.format("spotter_base", "spotter_days", " AND spotter_base <> ''")
     statement = sql.SQL(
         "SELECT (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
         "        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'spots'::regclass)"
         "        AS spots_estimate,"
         " (SELECT count(*) FROM spots WHERE spot_time >= %(hour)s) AS spots_last_hour,"
-        " d.spots_last_day, d.dx_calls_last_day, d.spotters_last_day,"
+        " (SELECT count(*) FROM spots WHERE spot_time >= %(day)s AND spot_time < %(day_hour)s)"
+        "  + (SELECT coalesce(sum(spots), 0) FROM spot_hours WHERE hour >= %(day_hour)s)"
+        "  AS spots_last_day,"
+        f" {calls} AS dx_calls_last_day, {spotters} AS spotters_last_day,"
         " (SELECT min(spot_time) FROM spots) AS first_spot,"
         " (SELECT max(spot_time) FROM spots) AS last_spot,"
         " (SELECT count(*) FROM node_status) AS nodes,"
@@ -455,18 +474,9 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
         # The collector that reported last runs without a country file: no entities.
         " coalesce((SELECT country_file IS NULL FROM collector_status"
         "           ORDER BY updated_at DESC LIMIT 1), false) AS country_file_missing,"
-        " d.spots_without_entity_last_day"
-        # One pass over the day: the distinct calls and spotters as the groups of a hash
-        # aggregate (grouping sets; 1: by dx_call, 2: by spotter_base), no sort.
-        " FROM (SELECT coalesce(sum(n) FILTER (WHERE g = 1), 0)::bigint AS spots_last_day,"
-        "       count(*) FILTER (WHERE g = 1) AS dx_calls_last_day,"
-        "       count(spotter_base) FILTER (WHERE g = 2) AS spotters_last_day,"
-        "       coalesce(sum(m) FILTER (WHERE g = 1), 0)::bigint"
-        "         AS spots_without_entity_last_day"
-        "       FROM (SELECT dx_call, spotter_base, count(*) AS n,"
-        "         count(*) FILTER (WHERE dx_entity IS NULL) AS m,"
-        "         GROUPING(dx_call, spotter_base) AS g FROM spots WHERE spot_time >= %(day)s"
-        "         GROUP BY GROUPING SETS ((dx_call), (spotter_base))) AS groups) AS d"
+        # By the partial index of the spots without an entity (0014).
+        " (SELECT count(*) FROM spots WHERE spot_time >= %(day)s AND dx_entity IS NULL)"
+        "  AS spots_without_entity_last_day"
     )
     return Statement(statement, values), {}, True
 

@@ -78,8 +78,12 @@ def snapshot(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
     """Every rollup's rows, in order."""
     return {
         name: conn.execute(query).fetchall()
-        for name, query in (("hours", HOURS), ("days", CALL_DAYS), ("spotters", CALL_SPOTTERS))
-    }
+        for name, query in (
+            ("hours", HOURS), ("days", CALL_DAYS), ("spotters", CALL_SPOTTERS),
+            ("dx_days", "SELECT * FROM dx_days ORDER BY 1, 2"),
+            ("spotter_days", "SELECT * FROM spotter_days ORDER BY 1, 2"),
+        )
+    }  # fmt: skip
 
 
 @pytest.fixture
@@ -225,7 +229,10 @@ def test_an_export_of_months_never_archived_is_counted_as_new_spots(
     with psycopg.connect(db_dsn) as conn:
         apply_retention(conn, DAYS, tmp_path, now=NOW)
     with psycopg.connect(db_dsn) as conn:  # a second database: empty but for the schema
-        conn.execute("TRUNCATE spots, spot_hours, call_days, call_spotters, spot_archives")
+        conn.execute(
+            "TRUNCATE spots, spot_hours, call_days, call_spotters, dx_days, spotter_days,"
+            " spot_archives"
+        )
         conn.commit()
         summary = load_parquet(tmp_path / "spots-2025-01.parquet", SpotWriter(conn))
         assert summary.stored == in_month(stored, 1) and summary.restored == 0

@@ -13,7 +13,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from dxspots.db.forget import forget_node
-from dxspots.db.rollups import CALL_DAY_COUNTS
+from dxspots.db.rollups import CALL_DAY_COUNTS, DAY_ROLLUP_COUNTS, DAY_ROLLUPS
 from dxspots.queries import fetch, plan
 from dxspots.queries.filters import BAND_ORDER, Span, spot_conditions, where
 from tests.spotset import DX, make_spots, store
@@ -46,13 +46,18 @@ RAW_EXTRAS = {
 }
 
 
-def rollups(conn: psycopg.Connection[Any]) -> tuple[set[Any], set[Any]]:
-    return set(conn.execute(CALL_DAYS).fetchall()), set(conn.execute(CALL_SPOTTERS).fetchall())
+def rollups(conn: psycopg.Connection[Any]) -> list[set[Any]]:
+    kept = [set(conn.execute(CALL_DAYS).fetchall()), set(conn.execute(CALL_SPOTTERS).fetchall())]
+    return kept + [set(conn.execute(f"SELECT * FROM {table}").fetchall()) for table in DAY_ROLLUPS]
 
 
-def recounted(conn: psycopg.Connection[Any]) -> tuple[set[Any], set[Any]]:
+def recounted(conn: psycopg.Connection[Any]) -> list[set[Any]]:
     days = set(conn.execute(CALL_DAY_COUNTS.format("spots")).fetchall())  # type: ignore[arg-type]
-    return days, set(conn.execute(RECOUNT_SPOTTERS).fetchall())
+    counted = [days, set(conn.execute(RECOUNT_SPOTTERS).fetchall())]
+    for _, key in DAY_ROLLUPS.values():
+        text = DAY_ROLLUP_COUNTS.format(key=key, source="spots")
+        counted.append(set(conn.execute(text).fetchall()))  # type: ignore[arg-type]
+    return counted
 
 
 def history(conn: psycopg.Connection[Any], call: str) -> dict[str, Any]:
@@ -185,7 +190,8 @@ RAW_AGGREGATES = {
     " ORDER BY 1, array_position(%(band_order)s::text[], band), 3 LIMIT %(fetch)s",
 }
 RAW_SUMMARY_DAY = (
-    "SELECT count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
+    "SELECT count(*) FILTER (WHERE spot_time >= %(hour)s) AS spots_last_hour,"
+    " count(*) AS spots_last_day, count(DISTINCT dx_call) AS dx_calls_last_day,"
     " count(DISTINCT spotter_base) AS spotters_last_day,"
     " count(*) FILTER (WHERE dx_entity IS NULL) AS spots_without_entity_last_day"
     " FROM spots WHERE spot_time >= %(day)s"
@@ -238,11 +244,15 @@ def assert_aggregates_as_raw(dsn: str) -> int:
             raw = cur.execute(text, bound).fetchall()  # type: ignore[arg-type]
             assert fetch(conn, planned).items == raw, (name, case)
             with_rows += bool(raw)
-        summary = fetch(conn, plan("summary", {}, now=NOW))
-        day = {"day": NOW - timedelta(days=1)}
-        raw_day = cur.execute(RAW_SUMMARY_DAY, day).fetchone()
-        assert raw_day is not None and raw_day["spots_last_day"] > 0
-        assert {k: summary.items[0][k] for k in raw_day} == raw_day
+        # The summary at several moments: now, at a whole hour, a day on less 90 minutes (its
+        # last day starts among the recent spots: calls before and after the cut), earlier.
+        later = NOW + timedelta(days=1, minutes=-90, seconds=7)
+        for now in (NOW, NOW.replace(minute=0, second=0), later, NOW - timedelta(hours=17)):
+            summary = fetch(conn, plan("summary", {}, now=now)).items[0]
+            moments = {"day": now - timedelta(days=1), "hour": now - timedelta(hours=1)}
+            raw_day = cur.execute(RAW_SUMMARY_DAY, moments).fetchone()
+            assert raw_day is not None and raw_day["spots_last_day"] > 0
+            assert {k: summary[k] for k in raw_day} == raw_day, now
     return with_rows
 
 
