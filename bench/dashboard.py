@@ -115,6 +115,25 @@ def live_refreshes(dsn: str, runs: int) -> dict[str, list[float]]:
     return times
 
 
+def add_reports(dsn: str) -> None:
+    """A WWV report every 3 hours and a message every 2 minutes over the week before now."""
+    with psycopg.connect(dsn, autocommit=True) as conn:  # WWV every 3 hours
+        conn.execute(
+            "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
+            " a_index, k_index) SELECT 'wwv', date_trunc('hour', now()) - h * interval"
+            " '1 hour', 'W0MU', now(), 'raw', 140 + h % 20, 5 + h % 7, h % 5"
+            " FROM generate_series(0, 168, 3) AS h ON CONFLICT DO NOTHING"
+        )
+        conn.execute(  # announcements, talk and WX: one every 2 minutes for the week
+            "INSERT INTO announcements (kind, sender, recipient, text, sent_minute,"
+            " received_at, raw) SELECT (ARRAY['all','local','talk','wx'])[1 + m % 4],"
+            " 'G' || m % 500 || 'ABC', CASE WHEN m % 4 = 2 THEN 'DL1XX' END,"
+            " 'message number ' || m, date_trunc('minute', now()) - m * interval '2 min',"
+            " now() - m * interval '2 min', 'raw' FROM generate_series(0, 5039) AS m"
+            " ON CONFLICT DO NOTHING"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -124,6 +143,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.dsn:
+        add_reports(args.dsn)
         report(live_refreshes(args.dsn, args.runs) | browser_renders(args.dsn, args.runs), args)
         return
     root = Path(tempfile.mkdtemp(prefix="dxspots-bench-dash-"))
@@ -133,20 +153,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         rows = fill(db.dsn, args.rows, days=7)
-        with psycopg.connect(db.dsn, autocommit=True) as conn:  # WWV every 3 hours
-            conn.execute(
-                "INSERT INTO solar_reports (kind, report_time, reporter, received_at, raw, sfi,"
-                " a_index, k_index) SELECT 'wwv', date_trunc('hour', now()) - h * interval"
-                " '1 hour', 'W0MU', now(), 'raw', 140 + h % 20, 5 + h % 7, h % 5"
-                " FROM generate_series(0, 168, 3) AS h"
-            )
-            conn.execute(  # announcements, talk and WX: one every 2 minutes for the week
-                "INSERT INTO announcements (kind, sender, recipient, text, sent_minute,"
-                " received_at, raw) SELECT (ARRAY['all','local','talk','wx'])[1 + m % 4],"
-                " 'G' || m % 500 || 'ABC', CASE WHEN m % 4 = 2 THEN 'DL1XX' END,"
-                " 'message number ' || m, date_trunc('minute', now()) - m * interval '2 min',"
-                " now() - m * interval '2 min', 'raw' FROM generate_series(0, 5039) AS m"
-            )
+        add_reports(db.dsn)
         print(f"filled {rows:,} spots over 7 days in {time.perf_counter() - started:.0f} s")
         results = live_refreshes(db.dsn, args.runs)
         results |= browser_renders(db.dsn, args.runs)

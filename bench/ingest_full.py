@@ -1,7 +1,7 @@
 """Ingest into a full table against ingest into an empty one, and the WAL it writes.
 
     python bench/ingest_full.py DSN --target 30000000 --days 120 --end 2026-11-30T00:00Z
-                           [--until 2026-11-30T10:00Z] [--runs 3]
+                           [--until 2026-11-30T10:00Z] [--runs 3] [--seed 2] [--variant plain]
 
 DSN is a database `bench/history.py` filled (its `--target`, `--days` and `--end` given
 again, so the traffic has the same density). The hours from `--end` to `--until` (default:
@@ -28,6 +28,8 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.history import BATCH, History, batches, scale_for
+from bench.rollups import variant_statement
+from dxspots.db import writer as writer_module
 from dxspots.db.migrate import migrate
 from dxspots.db.writer import SpotWriter
 from dxspots.spot import Spot
@@ -73,7 +75,16 @@ def main() -> None:
     parser.add_argument("--until", type=_moment, help="default: the current hour")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--variant",
+        default="all",
+        choices=("plain", "calls", "daily", "all"),
+        help="the writer's statement with some rollups left out (bench/rollups.py's variants;"
+        " the full table's rollups then miss these spots)",
+    )
     args = parser.parse_args()
+    if args.variant != "all":
+        writer_module._INSERT_SPOTS = variant_statement(args.variant)  # type: ignore[assignment]
     until = args.until or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     hours = round((until - args.end).total_seconds() / 3600)
     if hours < args.runs:
