@@ -432,21 +432,30 @@ def _solar(p: SolarParams, now: datetime, fetch: int) -> Built:
     return Statement(recent, values), extras, span.live
 
 
+def _next_hour(moment: datetime) -> datetime:
+    """The first whole UTC hour at or after `moment`."""
+    moment = moment.astimezone(UTC)
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    return hour if hour == moment else hour + _HOUR
+
+
 def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
     day = now - timedelta(days=1)
-    # The last day as the rest of its first hour from the spots, then whole hours from the
-    # hourly counts (every hour from that one on, as the window has no end); its distinct
+    # The last hour and day each as the rest of its first hour from the spots, then whole
+    # hours from the hourly counts (every hour from that one on: no end); the day's distinct
     # calls and spotters from the day rollups (0014): a row of the first day counts when its
     # last spot is in the window, a row of any later day always. Exact, and read from a few
     # thousand rows however many spots the day had.
-    day_hour = day.replace(minute=0, second=0, microsecond=0)
-    if day_hour != day:
-        day_hour += _HOUR
+    hour = now - _HOUR
     values = {
-        "hour": now - timedelta(hours=1), "day": day, "day_hour": day_hour,
-        "first_day": day.replace(hour=0, minute=0, second=0, microsecond=0),
+        "hour": hour, "hour_next": _next_hour(hour), "day": day, "day_hour": _next_hour(day),
+        "first_day": day.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0),
         "simulator": SIMULATED_NODE, "reported": now - timedelta(seconds=SILENT_AFTER_S),
     }  # fmt: skip
+    counted = (
+        "((SELECT count(*) FROM spots WHERE spot_time >= %({0})s AND spot_time < %({1})s)"
+        " + (SELECT coalesce(sum(spots), 0) FROM spot_hours WHERE hour >= %({1})s))"
+    )
     active = (
         "(SELECT count(DISTINCT {0}) FROM {1} WHERE day >= %(first_day)s"
         " AND (day > %(first_day)s OR last_spot >= %(day)s){2})"
@@ -457,10 +466,8 @@ def _summary(p: SummaryParams, now: datetime, fetch: int) -> Built:
         "SELECT (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
         "        JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'spots'::regclass)"
         "        AS spots_estimate,"
-        " (SELECT count(*) FROM spots WHERE spot_time >= %(hour)s) AS spots_last_hour,"
-        " (SELECT count(*) FROM spots WHERE spot_time >= %(day)s AND spot_time < %(day_hour)s)"
-        "  + (SELECT coalesce(sum(spots), 0) FROM spot_hours WHERE hour >= %(day_hour)s)"
-        "  AS spots_last_day,"
+        f" {counted.format('hour', 'hour_next')} AS spots_last_hour,"
+        f" {counted.format('day', 'day_hour')} AS spots_last_day,"
         f" {calls} AS dx_calls_last_day, {spotters} AS spotters_last_day,"
         " (SELECT min(spot_time) FROM spots) AS first_spot,"
         " (SELECT max(spot_time) FROM spots) AS last_spot,"
