@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from dxspots.cli.countries import cmd_cty, reenrich_stored
+from dxspots.cli.logs import cmd_log
 from dxspots.cli.parser import EXPORT_LISTS, build_parser
 from dxspots.cli.schema import cmd_db
 from dxspots.cli.serve import (
@@ -48,6 +49,7 @@ COMMANDS = {
     "archive": cmd_archive,
     "db": cmd_db,
     "cty": cmd_cty,
+    "log": cmd_log,
     "collect": cmd_collect,
     "simulate": cmd_simulate,
     "up": cmd_up,

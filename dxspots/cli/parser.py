@@ -232,6 +232,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="start again from the oldest spot, not where an interrupted run stopped",
     )
 
+    logs = _command(
+        sub,
+        "log",
+        "your own logs, for marking the spots you still need",
+        "Each QSO is kept with its entity, band, mode class (CW, phone, data) and whether it "
+        "is confirmed (QSL card or LoTW), by owner (docs/logs.md).",
+    ).add_subparsers(dest="log_command", required=True, metavar="ACTION")
+    p = _command(
+        logs,
+        "import",
+        "read ADIF logs (.adi or .adx) into the database",
+        "Reads logger, LoTW and Club Log exports. Importing a log again adds nothing twice, "
+        "and a later confirmation is kept. A record that cannot be read is listed with its "
+        "line and counted, and the rest are stored.",
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="ADIF files to read")
+    p.add_argument(
+        "--owner",
+        help="whose log it is: a call or a name that holds this log apart from others "
+        "(default: DXSPOTS_CALLSIGN)",
+    )
+
     p = _command(
         sub,
         "collect",
