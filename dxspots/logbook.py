@@ -27,8 +27,9 @@ from dxspots.cty import CountryFile
 from dxspots.modes import normalise_mode
 
 MODE_CLASSES = ("CW", "PHONE", "DATA")
-_PHONE = frozenset(("SSB", "USB", "LSB", "AM", "FM", "PHONE", "DIGITALVOICE", "DSTAR", "C4FM",
-                    "DMR", "FREEDV", "M17", "DIGITAL VOICE"))  # fmt: skip
+PHONE_MODES = frozenset(("SSB", "USB", "LSB", "AM", "FM", "PHONE", "DIGITALVOICE", "DSTAR",
+                         "C4FM", "DMR", "FREEDV", "M17"))  # fmt: skip
+"""Voice modes, as logged or as spots name them: the phone class; CW is CW, the rest data."""
 _BAND_NAMES = {band.name.upper(): band.name for band in BANDS}
 _CALL = re.compile(r"[A-Z0-9]+(?:/[A-Z0-9]+)*")
 _YES = frozenset(("Y", "V"))
@@ -57,7 +58,7 @@ def mode_class(mode: str | None, submode: str | None = None) -> str | None:
     if any(name == "CW" for name in names):
         return "CW"
     for name in names:
-        if name in _PHONE or normalise_mode(name) in ("SSB", "AM", "FM", "FREEDV"):
+        if name in PHONE_MODES or normalise_mode(name) in PHONE_MODES:
             return "PHONE"
     return "DATA"
 

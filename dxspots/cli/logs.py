@@ -26,7 +26,7 @@ def log_import(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from dxspots.adif import AdifProblem, read_log
-    from dxspots.db.logbook import StoreResult, store_qsos
+    from dxspots.db.logbook import StoreResult, refresh_slots, store_qsos
     from dxspots.db.migrate import migrate
     from dxspots.logbook import Qso, QsoReader
 
@@ -76,10 +76,13 @@ def log_import(args: argparse.Namespace, settings: Settings) -> int:
                 bar.update(len(data) - done)
                 if shown > SHOWN_PROBLEMS:
                     bar.write(f"{path}: {shown - SHOWN_PROBLEMS} more bad records", file=sys.stderr)
+        slots = refresh_slots(conn, owner)
+        conn.commit()
     print(
         f"owner: {owner}\nQSOs read: {read}\nstored: {stored.new} new, {stored.changed} changed"
         f" (a confirmation or an entity), {stored.unchanged} already there\n"
-        f"bad records (not stored, listed above): {bad}"
+        f"bad records (not stored, listed above): {bad}\n"
+        f"entity x band x mode slots worked: {slots}"
     )
     if enricher.country_file is None:
         print(

@@ -1,6 +1,7 @@
 """Store a log's QSOs (`dxspots.logbook.Qso`) for one owner: an upsert on the QSO's key
 (owner, call, minute, band, mode class), so importing the same log again adds nothing and a
-later confirmation (a LoTW report) marks the QSO confirmed for good."""
+later confirmation (a LoTW report) marks the QSO confirmed for good; then `refresh_slots`
+makes the owner's summary of worked and confirmed entities, bands and modes again."""
 
 from __future__ import annotations
 
@@ -69,3 +70,16 @@ def store_qsos(
     result.changed = len(returned) - result.new
     result.unchanged = len(rows) - len(returned)
     return result
+
+
+def refresh_slots(conn: psycopg.Connection[tuple[object, ...]], owner: str) -> int:
+    """Make `owner`'s rows of `log_slots` again from its QSOs; return how many. The caller
+    commits (readers see the old rows or the new, never none)."""
+    conn.execute("DELETE FROM log_slots WHERE owner = %s", (owner,))
+    done = conn.execute(
+        "INSERT INTO log_slots SELECT owner, dx_entity, band, mode_class, count(*),"
+        " bool_or(confirmed) FROM log_qsos WHERE owner = %s AND dx_entity IS NOT NULL"
+        " GROUP BY 1, 2, 3, 4",
+        (owner,),
+    )
+    return done.rowcount

@@ -27,6 +27,15 @@ from dxspots.queries.filters import (
     where,
 )
 from dxspots.queries.messages import MessagesParams, message_cursor, messages
+from dxspots.queries.needed import (
+    NEEDED_JOIN,
+    NEEDED_SQL,
+    Needed,
+    NeededParams,
+    Owner,
+    needed,
+    needed_values,
+)
 from dxspots.queries.params import (
     CALL_PATTERN,
     Cursor,
@@ -86,6 +95,8 @@ class SpotsParams(Filters):
     LIMIT_DEFAULT: ClassVar[int] = 100
     LIMIT_MAX: ClassVar[int] = 1000
     cursor: Cursor = None
+    owner: Owner = None
+    needed: Needed = None
 
 
 class SpotCountParams(Filters):
@@ -177,9 +188,22 @@ def _spots(p: SpotsParams, now: datetime, fetch: int) -> Built:
     span = resolve_window(p, now, timedelta(days=1), None, "spots")
     parts = spot_conditions(p, span, values)
     _after_cursor(p.cursor, values, parts)
+    if p.owner is None:
+        if p.needed:
+            raise ParameterError("needed", "needed spots are judged against a log: give owner")
+        statement = sql.SQL(
+            "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
+        ).format(_SPOT_LIST, where(parts))
+        return Statement(statement, values), {}, span.live
+    # Each spot judged against the owner's log (dxspots.queries.needed): a `needed` column.
+    values |= needed_values(p.owner)
+    if p.needed:
+        parts.append(sql.SQL("({}) = ANY(%(needed)s)").format(sql.SQL(NEEDED_SQL)))
+        values["needed"] = list(p.needed)
     statement = sql.SQL(
-        "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
-    ).format(_SPOT_LIST, where(parts))
+        "SELECT {}, {} AS needed FROM spots s {} {} ORDER BY spot_time DESC, id DESC"
+        " LIMIT %(fetch)s"
+    ).format(_SPOT_LIST, sql.SQL(NEEDED_SQL), sql.SQL(NEEDED_JOIN), where(parts))
     return Statement(statement, values), {}, span.live
 
 
@@ -551,6 +575,12 @@ CATALOGUE: dict[str, Query] = {
                cursor_of=message_cursor,
                doc="Announcements (to ALL and LOCAL), talk and WX messages, newest first, "
                "keyset-paged (`next`). Window default the last day, at most 31 days."),
+        _query("needed", NeededParams, rows.NeededRow, needed,
+               doc="What is on the air that `owner`'s log needs (imported with `dxspots log "
+               "import`): one row per DX call, band and mode class, as `entity` (never "
+               "worked), `band` or `mode` (new for the entity), or `unconfirmed`, entities "
+               "first; `needed` narrows to some kinds. Window default the last 30 minutes, "
+               "at most a day."),
         _query("dx_board", live.DxBoardParams, rows.DxBoardRow, live.dx_board,
                doc="One row per DX call and band, newest first: spots, distinct spotters, "
                "first and last seen, best SNR, the latest frequency, mode, comment and "

@@ -302,3 +302,21 @@ class MessageRow(TypedDict):
     """The line's own time when it gave one, else the minute it was received."""
     received_at: datetime
     node: str | None
+
+
+class NeededRow(TypedDict):
+    """A DX call on a band and mode class that an owner's log needs, with the latest spot."""
+
+    dx_call: str
+    dx_entity: str
+    dx_continent: str | None
+    band: str | None
+    mode_class: str | None
+    needed: str
+    """`entity`, `band`, `mode` or `unconfirmed` (dxspots.queries.needed)."""
+    spots: int
+    spotters: int
+    last_spot: datetime
+    freq_khz: float
+    mode: str | None
+    comment: str

@@ -21,7 +21,7 @@ from openapi_spec_validator import validate
 from dxspots.db.writer import SpotWriter
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import Answer, ApiProcess, api_process, free_port
+from tests.e2e.apiprocess import REQUIRED, Answer, ApiProcess, api_process, free_port
 from tests.integration.test_queries import text_of
 from tests.liveset import messages, place
 from tests.spotset import make_spots, store
@@ -53,8 +53,7 @@ def api(reader_dsn: str) -> Iterator[ApiProcess]:
 
 
 def query_path(name: str, suffix: str = "", **params: str) -> str:
-    if name == "callsign":
-        params.setdefault("dx_call", "VP8PJ")
+    params = REQUIRED.get(name, {}) | params
     text = "&".join(f"{k}={v}" for k, v in params.items())
     return f"/v1/{name}{suffix}" + (f"?{text}" if text else "")
 

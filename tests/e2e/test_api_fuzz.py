@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import api_process
+from tests.e2e.apiprocess import REQUIRED, api_process
 from tests.spotset import make_spots, store
 
 EXAMPLES = 60
@@ -136,7 +136,7 @@ def test_odd_paths_offsets_and_the_ends_of_time_never_break_the_api(db_dsn: str)
                 value = _cursor(moment, row_id)
             else:
                 value = urllib.parse.quote(moment.isoformat())
-            extra = "&dx_call=VP8PJ" if name == "callsign" else ""
+            extra = "".join(f"&{k}={v}" for k, v in REQUIRED.get(name, {}).items())
             status, body = get(f"/v1/{name}{suffix}?{which}={value}{extra}")
             assert status in (200, 400), (name, suffix, which, moment, status, body[:300])
 

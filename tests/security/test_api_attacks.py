@@ -24,7 +24,7 @@ import pytest
 
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import ApiProcess, api_process
+from tests.e2e.apiprocess import REQUIRED, ApiProcess, api_process
 from tests.spotset import make_spots, store
 
 KEY = "s3cret-key-" + "x" * 16
@@ -60,11 +60,14 @@ def spellings(path: str) -> list[str]:
 
 
 def with_query(target: str, path: str) -> str:
-    """`target` with the query a route needs to answer 200 (`callsign` wants a call)."""
-    if not path.startswith("/v1/callsign"):
+    """`target` with the query a route needs to answer 200 (`callsign` wants a call,
+    `needed` an owner)."""
+    name = path.removeprefix("/v1/").split(".")[0].split("?")[0]
+    if name not in REQUIRED:
         return target
     head, hash_, fragment = target.partition("#")
-    return head + ("&" if "?" in head else "?") + "dx_call=VP8PJ" + hash_ + fragment
+    query = "&".join(f"{k}={v}" for k, v in REQUIRED[name].items())
+    return head + ("&" if "?" in head else "?") + query + hash_ + fragment
 
 
 def raw_request(

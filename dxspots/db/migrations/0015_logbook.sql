@@ -23,11 +23,26 @@ COMMENT ON COLUMN log_qsos.dx_entity IS
     'The country file''s name of the entity: from the record''s DXCC number, else its call.';
 CREATE INDEX log_qsos_entity ON log_qsos (owner, dx_entity, band, mode_class);
 
+-- What each owner has worked and confirmed, per entity, band and mode class: the few
+-- thousand rows a spot is judged against (new entity, band, mode, or unconfirmed), made
+-- again for the owner by every import (`dxspots.db.logbook.refresh_slots`).
+CREATE TABLE log_slots (
+    owner       text    NOT NULL,
+    dx_entity   text    NOT NULL,
+    band        text    NOT NULL,
+    mode_class  text    NOT NULL,
+    qsos        integer NOT NULL,
+    confirmed   boolean NOT NULL,
+    CONSTRAINT log_slots_key PRIMARY KEY (owner, dx_entity, band, mode_class)
+);
+COMMENT ON TABLE log_slots IS
+    'Per owner, entity, band and mode class: QSOs, and whether any is confirmed.';
+
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dxspots_reader') THEN
-        GRANT SELECT ON log_qsos TO dxspots_reader;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON log_qsos TO dxspots_writer;
+        GRANT SELECT ON log_qsos, log_slots TO dxspots_reader;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON log_qsos, log_slots TO dxspots_writer;
     END IF;
 END
 $$;
