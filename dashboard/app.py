@@ -24,6 +24,7 @@ navigation = st.navigation(
     [
         st.Page(PAGES / "live.py", title="Live", icon=":material/sensors:", default=True),
         st.Page(PAGES / "board.py", title="DX board", icon=":material/view_list:"),
+        st.Page(PAGES / "needed.py", title="Needed", icon=":material/star:"),
         st.Page(PAGES / "map.py", title="Map", icon=":material/map:"),
         st.Page(PAGES / "propagation.py", title="Propagation", icon=":material/public:"),
         st.Page(PAGES / "dx.py", title="DX", icon=":material/travel_explore:"),

@@ -55,11 +55,24 @@ COLUMNS: dict[str, Any] = {
     "bands": st.column_config.TextColumn("Bands"),
     "first_spot": time_column("First spot (UTC)"),
     "last_spot": time_column("Last spot (UTC)"),
+    "needed": st.column_config.TextColumn("Needed"),
 }
 """Every column a table of spots or calls may show, in words (pages add their own)."""
+NEEDED_WORDS = {
+    "entity": "★ new one", "band": "new band", "mode": "new mode", "unconfirmed": "to confirm",
+}  # fmt: skip
+"""How each kind of need reads in a table (dxspots.queries.needed)."""
+
+
+def needed_text(kind: object) -> str:
+    """A kind of need in words; empty for none."""
+    return NEEDED_WORDS.get(kind, "") if isinstance(kind, str) else ""
+
+
 SPOT_COLUMNS = {
     key: COLUMNS[key]
-    for key in ("spot_time", "freq_khz", "dx_call", "band", "mode", "spotter", "is_skimmer",
+    for key in ("needed", "spot_time", "freq_khz", "dx_call", "band", "mode", "spotter",
+                "is_skimmer",
                 "snr_db", "wpm", "dx_entity", "dx_continent", "spotter_continent", "comment",
                 "node")
 }  # fmt: skip
@@ -129,7 +142,9 @@ def table(
 
 
 def spots_table(frame: pd.DataFrame, lookups: Mapping[str, str]) -> None:
-    """The latest spots, with typed columns."""
+    """The latest spots, with typed columns (and what each is for the log, when judged)."""
+    if "needed" in frame.columns:
+        frame = frame.assign(needed=frame["needed"].map(needed_text))
     table(frame, [column for column in SPOT_COLUMNS if column in frame.columns], lookups)
 
 

@@ -57,6 +57,7 @@ COLUMN_CONFIG = {
     "latest_comment": st.column_config.TextColumn("Latest comment"),
     "latest_spotter": st.column_config.TextColumn("Latest spotter"),
     "is_skimmer_only": st.column_config.CheckboxColumn("Skimmers only"),
+    "needed": st.column_config.TextColumn("Needed", help="What it is for the log chosen"),
 }
 
 
@@ -95,14 +96,20 @@ def shown(table: pd.DataFrame, new: list[bool]) -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         out[column] = out[column].fillna("")
     out["best_snr"] = ["" if pd.isna(value) else f"{int(value)} dB" for value in table["best_snr"]]
-    return out[SHOWN_ORDER]
+    if "needed" not in table.columns:
+        return out[SHOWN_ORDER]
+    out["needed"] = table["needed"].map(charts.needed_text)
+    return out[[SHOWN_ORDER[0], "needed", *SHOWN_ORDER[1:]]]
 
 
-def board(filters: dict[str, Any], minutes: int, lookups: Mapping[str, str]) -> None:
+def board(
+    filters: dict[str, Any], minutes: int, lookups: Mapping[str, str], owner: str | None = None
+) -> None:
     """Draw the board for the last `minutes` with the spot filters (a refreshing part calls
-    it); each DX call links to its history and to the `lookups` sites."""
-    page = data.query("dx_board", minutes=minutes, limit=LIMIT, **filters)
-    table = data.frame(page, BOARD_COLUMNS)
+    it); each DX call links to its history and to the `lookups` sites; with `owner`, each row
+    says what it is for that log."""
+    page = data.query("dx_board", minutes=minutes, limit=LIMIT, owner=owner, **filters)
+    table = data.frame(page, BOARD_COLUMNS + (["needed"] if owner else []))
     view = repr((sorted(filters.items()), minutes))
     new, sightings = mark_new(table, st.session_state.get(STATE_KEY), view, data.utc_now())
     st.session_state[STATE_KEY] = sightings

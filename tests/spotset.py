@@ -30,6 +30,11 @@ SPOTTERS = (
     ("JH1XYZ-5", "JH1XYZ", "AS", False), ("VK2DX", "VK2DX", "OC", False),
 )  # fmt: skip
 NODES = ("rbn", "dxspider", None)
+REQUIRED: dict[str, dict[str, str]] = {
+    "callsign": {"dx_call": "VP8PJ"},
+    "needed": {"owner": "DL9ZZ"},
+}
+"""The parameters a catalogue query cannot answer without (any query not here needs none)."""
 
 
 def make_spots(now: datetime, count: int = 240, seed: int = 7) -> list[Spot]:

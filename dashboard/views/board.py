@@ -11,6 +11,7 @@ from dashboard import data, notices
 from dashboard.dxboard import NEW_FOR, NEW_MARK, board
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.logowner import log_owner
 
 WINDOWS = {"5 min": 5, "15 min": 15, "30 min": 30, "1 h": 60, "3 h": 180, "6 h": 360,
            "12 h": 720, "24 h": 1440}  # fmt: skip
@@ -26,13 +27,14 @@ def page() -> None:
     with guarded():
         notices.show()
         filters = spot_filters()
+        owner = log_owner()
         window = st.select_slider("Window", list(WINDOWS), value="30 min", key="board_window")
         refresh = data.settings().dashboard_refresh
 
         @st.fragment(run_every=refresh)
         def live() -> None:
             with guarded():
-                board(filters, WINDOWS[str(window)], data.settings().lookup_urls)
+                board(filters, WINDOWS[str(window)], data.settings().lookup_urls, owner)
                 st.caption(f"Updated {data.utc_now():%H:%M:%S} UTC, every {refresh:.0f} s.")
 
         live()

@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import charts, data, notices
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.logowner import log_owner
 from dxspots.bands import HF_BANDS, band_order
 
 # A band's spots in the last 15 minutes against its normal for this UTC hour of day (the mean
@@ -174,8 +175,8 @@ def activity(filters: dict[str, Any], hours: int, stack: str, now: datetime) -> 
     charts.draw(chart)
 
 
-def latest(filters: dict[str, Any]) -> None:
-    page = data.query("spots", limit=100, **filters)
+def latest(filters: dict[str, Any], owner: str | None = None) -> None:
+    page = data.query("spots", limit=100, owner=owner, **filters)
     st.subheader("Latest spots")
     table = data.frame(page)
     if table.empty:
@@ -201,6 +202,7 @@ def page() -> None:
     st.caption("All times UTC. Counts are spots from every connected node, after dedupe.")
     with guarded():
         filters = spot_filters()
+        owner = log_owner()
         refresh = data.settings().dashboard_refresh
         left, right = st.columns([1, 1])
         hours = left.select_slider("Chart window (hours)", [1, 3, 6, 12, 24], value=3)
@@ -215,7 +217,7 @@ def page() -> None:
                 now = beat()
                 tiles(filters, now)
                 activity(filters, int(hours), str(stack), now)
-                latest(filters)
+                latest(filters, owner)
                 st.caption(f"Updated {data.utc_now():%H:%M:%S} UTC, every {refresh:.0f} s.")
 
         live()

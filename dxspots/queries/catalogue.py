@@ -30,9 +30,11 @@ from dxspots.queries.messages import MessagesParams, message_cursor, messages
 from dxspots.queries.needed import (
     NEEDED_JOIN,
     NEEDED_SQL,
+    LogOwnersParams,
     Needed,
     NeededParams,
     Owner,
+    log_owners,
     needed,
     needed_values,
 )
@@ -581,6 +583,9 @@ CATALOGUE: dict[str, Query] = {
                "worked), `band` or `mode` (new for the entity), or `unconfirmed`, entities "
                "first; `needed` narrows to some kinds. Window default the last 30 minutes, "
                "at most a day."),
+        _query("log_owners", LogOwnersParams, rows.LogOwnerRow, log_owners,
+               doc="The owners of imported logs (`dxspots log import --owner`): QSOs, "
+               "confirmed QSOs, distinct entities worked and confirmed, last import."),
         _query("dx_board", live.DxBoardParams, rows.DxBoardRow, live.dx_board,
                doc="One row per DX call and band, newest first: spots, distinct spotters, "
                "first and last seen, best SNR, the latest frequency, mode, comment and "

@@ -14,6 +14,7 @@ from psycopg import sql
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from dxspots.queries.filters import BAND_ORDER, BAND_RANK, resolve_window, spot_conditions, where
+from dxspots.queries.needed import NEEDED_JOIN, NEEDED_SQL, Owner, needed_values
 from dxspots.queries.params import (
     Band,
     DxContinent,
@@ -63,6 +64,7 @@ class BandNormalParams(Limited):
 class DxBoardParams(Filters):
     LIMIT_DEFAULT: ClassVar[int] = 100
     LIMIT_MAX: ClassVar[int] = 1000
+    owner: Owner = None
 
 
 class MapPathsParams(Filters):
@@ -137,6 +139,12 @@ def dx_board(p: DxBoardParams, now: datetime, fetch: int) -> Built:
         "  ORDER BY id DESC LIMIT 1) l"
         " ORDER BY g.last_seen DESC, g.dx_call, g.band"
     ).format(conditions=conditions, latest=latest_conditions)
+    if p.owner is not None:  # each row judged against the owner's log by its latest spot
+        values |= needed_values(p.owner)
+        statement = sql.SQL(
+            "SELECT s.*, {} AS needed FROM ({}) AS s {}"
+            " ORDER BY s.last_seen DESC, s.dx_call, s.band"
+        ).format(sql.SQL(NEEDED_SQL), statement, sql.SQL(NEEDED_JOIN))
     return Statement(statement, values), {}, span.live
 
 

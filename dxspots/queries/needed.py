@@ -28,6 +28,7 @@ from dxspots.logbook import PHONE_MODES
 from dxspots.queries.filters import BAND_ORDER, BAND_RANK, resolve_window, spot_conditions, where
 from dxspots.queries.params import (
     Filters,
+    Limited,
     ParameterError,
     _each,
     _single,
@@ -131,3 +132,20 @@ def needed(p: NeededParams, now: datetime, fetch: int) -> Built:
         where=where(parts), kinds=kinds, rank=BAND_RANK,
     )  # fmt: skip
     return Statement(statement, values), {}, span.live
+
+
+class LogOwnersParams(Limited):
+    LIMIT_DEFAULT: ClassVar[int] = 100
+    LIMIT_MAX: ClassVar[int] = 1000
+
+
+def log_owners(p: LogOwnersParams, now: datetime, fetch: int) -> Built:
+    """The owners of imported logs, with their QSOs, entities and last import."""
+    statement = sql.SQL(
+        "SELECT owner, count(*) AS qsos, count(*) FILTER (WHERE confirmed) AS confirmed,"
+        " count(DISTINCT dx_entity) AS entities,"
+        " count(DISTINCT dx_entity) FILTER (WHERE confirmed) AS entities_confirmed,"
+        " max(imported_at) AS last_import FROM log_qsos GROUP BY owner ORDER BY owner"
+        " LIMIT %(fetch)s"
+    )
+    return Statement(statement, {"fetch": fetch}), {}, True

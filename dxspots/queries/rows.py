@@ -320,3 +320,15 @@ class NeededRow(TypedDict):
     freq_khz: float
     mode: str | None
     comment: str
+
+
+class LogOwnerRow(TypedDict):
+    """One owner of imported logs (`dxspots log import --owner`)."""
+
+    owner: str
+    qsos: int
+    confirmed: int
+    entities: int
+    """Distinct DXCC entities worked (QSOs without an entity are not counted)."""
+    entities_confirmed: int
+    last_import: datetime

@@ -18,9 +18,6 @@ from typing import Any
 
 from tests.conftest import REPO
 
-REQUIRED = {"callsign": {"dx_call": "VP8PJ"}, "needed": {"owner": "DL9ZZ"}}
-"""The parameters a query cannot answer without."""
-
 
 def free_port() -> int:
     with socket.socket() as sock:

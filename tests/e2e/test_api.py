@@ -21,10 +21,10 @@ from openapi_spec_validator import validate
 from dxspots.db.writer import SpotWriter
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import REQUIRED, Answer, ApiProcess, api_process, free_port
+from tests.e2e.apiprocess import Answer, ApiProcess, api_process, free_port
 from tests.integration.test_queries import text_of
 from tests.liveset import messages, place
-from tests.spotset import make_spots, store
+from tests.spotset import REQUIRED, make_spots, store
 
 KEY = "k" * 24
 ORIGIN = "https://dx.example.org"

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import REQUIRED, api_process
-from tests.spotset import make_spots, store
+from tests.e2e.apiprocess import api_process
+from tests.spotset import REQUIRED, make_spots, store
 
 EXAMPLES = 60
 """Examples per operation in the fuzzing phase (three per query, valid and invalid)."""

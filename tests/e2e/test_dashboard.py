@@ -221,7 +221,7 @@ def test_a_database_that_is_down_is_one_message_on_every_page(
     dead = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
     at = app(dead, monkeypatch)
     for page in (None, "views/propagation.py", "views/dx.py", "views/collector.py",
-                 "views/export.py"):  # fmt: skip
+                 "views/export.py", "views/needed.py"):  # fmt: skip
         if page:
             at.switch_page(page)
         caplog.clear()

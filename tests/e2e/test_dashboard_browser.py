@@ -23,7 +23,9 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from dxspots.db.logbook import refresh_slots, store_qsos
 from dxspots.db.writer import SpotWriter
+from dxspots.logbook import Qso
 from tests.conftest import REPO, login_role
 from tests.e2e.apiprocess import free_port
 from tests.liveset import messages, place
@@ -32,6 +34,7 @@ from tests.spotset import make_spots, store
 PAGES = [  # path, title, charts to wait for
     ("", "Live band activity", 1),
     ("board", "DX board", 0),
+    ("needed", "Needed", 0),
     ("map", "Map", 1),
     ("propagation", "Propagation", 3),
     ("dx", "DX", 1),
@@ -39,7 +42,8 @@ PAGES = [  # path, title, charts to wait for
     ("collector", "Collector", 0),
     ("export", "Export", 0),
 ]
-NAVIGATION = ["Live", "DX board", "Map", "Propagation", "DX", "Messages", "Collector", "Export"]
+NAVIGATION = ["Live", "DX board", "Needed", "Map", "Propagation", "DX", "Messages", "Collector",
+              "Export"]  # fmt: skip
 WIDTH = 1280
 """The screen width the pages must fit (a laptop's browser window)."""
 
@@ -58,6 +62,9 @@ def dashboard(db_dsn: str, tmp_path: Path) -> Iterator[str]:
     place(db_dsn)  # coordinates for the map, SNRs for the board
     with psycopg.connect(db_dsn) as conn:
         SpotWriter(conn).write(messages(now))
+        store_qsos(conn, "DL9ZZ", [Qso("VP8PJ", now - timedelta(days=300), "20m", "CW", "CW",
+                                       "Falkland Islands", 141, True)])  # fmt: skip
+        refresh_slots(conn, "DL9ZZ")
     with psycopg.connect(db_dsn, autocommit=True) as admin:
         admin.execute(
             "INSERT INTO node_status (node, host, port, software, logged_in, updated_at)"
@@ -126,7 +133,7 @@ def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path:
             for path, title, charts in PAGES:
                 page.goto(f"{dashboard}/{path}")
                 assert_page_is_whole(page, title, charts)
-                if path in ("board", "messages"):
+                if path in ("board", "needed", "messages"):
                     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
                 page.screenshot(path=str(shots / f"{path or 'live'}.png"), full_page=True)
             # A bookmarked view: the filters come back from the address.

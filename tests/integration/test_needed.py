@@ -124,3 +124,17 @@ def test_bad_parameters_are_named() -> None:
     with pytest.raises(ParameterError) as error:
         plan("needed", {"owner": "not a call"})
     assert error.value.parameter == "owner"
+
+
+def test_the_dx_board_marks_its_rows_by_their_latest_spot(judged: str) -> None:
+    rows = answer(judged, "dx_board", owner=OWNER, minutes=60)
+    assert {row["dx_call"]: row["needed"] for row in rows} == {
+        call: kind for call, _, _, _, kind in CASES
+    }
+    assert "needed" not in answer(judged, "dx_board", minutes=60)[0]
+
+
+def test_log_owners_sums_each_log(judged: str) -> None:
+    (row,) = answer(judged, "log_owners")
+    assert (row["owner"], row["qsos"], row["confirmed"]) == (OWNER, 3, 2)
+    assert (row["entities"], row["entities_confirmed"]) == (2, 2)

@@ -31,7 +31,7 @@ from dxspots.queries.rows import SpotRow
 from dxspots.spot import Spot
 from dxspots.spreadsheet import float_text, inert
 from tests.conftest import login_role
-from tests.spotset import all_rows, make_spots, store
+from tests.spotset import REQUIRED, all_rows, make_spots, store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -283,7 +283,7 @@ def test_new_spots_after_an_id_in_storage_order(
 
 def test_every_query_returns_exactly_its_row_type(reader: psycopg.Connection[Any]) -> None:
     for name, query in CATALOGUE.items():
-        raw = {"callsign": {"dx_call": "VP8PJ"}, "needed": {"owner": "DL9ZZ"}}.get(name, {})
+        raw = REQUIRED.get(name, {})
         page = fetch(reader, plan(name, raw, now=NOW))
         for item in page.items:
             assert list(item) == list(get_type_hints(query.row)), name

@@ -24,8 +24,8 @@ import pytest
 
 from dxspots.queries import CATALOGUE
 from tests.conftest import login_role
-from tests.e2e.apiprocess import REQUIRED, ApiProcess, api_process
-from tests.spotset import make_spots, store
+from tests.e2e.apiprocess import ApiProcess, api_process
+from tests.spotset import REQUIRED, make_spots, store
 
 KEY = "s3cret-key-" + "x" * 16
 ROUTES = [f"/v1/{name}{suffix}" for name in CATALOGUE for suffix in ("", ".json", ".csv")]

@@ -11,6 +11,7 @@ from api.openapi import build_document
 from dxspots.queries import CATALOGUE, ParameterError, SpotFilters, matches, plan, read_params
 from dxspots.queries.catalogue import SpotsParams
 from dxspots.queries.params import decode_cursor, encode_cursor
+from tests.spotset import REQUIRED
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -106,8 +107,7 @@ def test_a_cursor_round_trips_and_garbage_is_refused() -> None:
 
 def test_every_query_plans_with_its_defaults() -> None:
     for name, query in CATALOGUE.items():
-        raw = {"dx_call": "VP8PJ"} if name == "callsign" else {}
-        planned = plan(name, raw, now=NOW)
+        planned = plan(name, REQUIRED.get(name, {}), now=NOW)
         assert planned.limit >= 1
         assert set(planned.extras) == set(query.extras)
         assert query.doc
