@@ -19,6 +19,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from dashboard.charts import needed_text
 from dashboard.palette import band_scale
 from dashboard.terminator import night, subsolar_point, terminator
 
@@ -33,6 +34,7 @@ LAND = "#d8d3c4"
 COAST = "#a39b85"
 NIGHT = "#1a2340"
 TERMINATOR = "#6e6e6e"
+NEEDED = "#c0392b"
 HEIGHT = 480
 PATH_COLUMNS = ["band", "spotter_lat", "spotter_lon", "dx_lat", "dx_lon", "spots", "dx_calls",
                 "dx_call", "spotter"]  # fmt: skip
@@ -81,6 +83,7 @@ def path_features(table: pd.DataFrame) -> list[dict[str, Any]]:
                     "dx_calls": int(row.dx_calls),
                     "dx_call": str(row.dx_call),
                     "spotter": str(row.spotter),
+                    "needed": needed_text(getattr(row, "needed", None)),
                 },
             }
         )
@@ -142,6 +145,29 @@ def map_chart(features: list[dict[str, Any]], when: datetime) -> alt.LayerChart:
                 ],
             )
         )
+    wanted = [needed_end(f) for f in features if f["properties"]["needed"]]
+    if wanted:  # what the chosen log needs: a mark at the DX end
+        layers.append(
+            alt.Chart(_inline(wanted))
+            .mark_point(shape="diamond", size=110, filled=True, color=NEEDED, stroke="white")
+            .encode(
+                longitude="lon:Q",
+                latitude="lat:Q",
+                tooltip=[
+                    alt.Tooltip("needed:N", title="Needed"),
+                    alt.Tooltip("dx_call:N", title="DX (one of them)"),
+                    alt.Tooltip("band:N", title="Band"),
+                ],
+            )
+        )
     return alt.LayerChart(
         layer=layers, projection=alt.Projection(type="equirectangular"), height=HEIGHT
     )
+
+
+def needed_end(feature: dict[str, Any]) -> dict[str, Any]:
+    """The DX end of a path the chosen log needs, as a point with what it needs."""
+    lon, lat = feature["geometry"]["coordinates"][1]
+    properties = feature["properties"]
+    return {"lon": lon, "lat": lat, "needed": properties["needed"],
+            "dx_call": properties["dx_call"], "band": properties["band"]}  # fmt: skip

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import data, notices
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.logowner import log_owner
 from dashboard.mapchart import PATH_COLUMNS, map_chart, path_features
 
 WINDOWS = {"15 min": 15, "30 min": 30, "1 h": 60, "3 h": 180, "6 h": 360, "24 h": 1440}
@@ -20,10 +21,10 @@ REFRESH_AT_LEAST_S = 60.0  # the night moves a quarter degree a minute
 # (Comments, not docstrings, below the module's: Streamlit prints a bare string in a page.)
 
 
-def paths(filters: dict[str, object], minutes: int) -> None:
+def paths(filters: dict[str, object], minutes: int, owner: str | None = None) -> None:
     now = data.utc_now()
-    page = data.query("map_paths", minutes=minutes, limit=LIMIT, **filters)
-    table = data.frame(page, PATH_COLUMNS)
+    page = data.query("map_paths", minutes=minutes, limit=LIMIT, owner=owner, **filters)
+    table = data.frame(page, PATH_COLUMNS + (["needed"] if owner else []))
     features = path_features(table)
     drawn = len(features)
     spots = sum(int(feature["properties"]["spots"]) for feature in features)
@@ -46,6 +47,8 @@ def paths(filters: dict[str, object], minutes: int) -> None:
         )
         return
     more = f", the {LIMIT} busiest shown" if len(table) >= LIMIT else ""
+    if owner and any(feature["properties"]["needed"] for feature in features):
+        more += f"; ◆ marks where a station {owner}'s log needs is"
     st.caption(
         f"{drawn} paths ({spots} spots){more}.{unplaced} Night shaded, the day/night line in "
         f"grey and the sun's point for {now:%H:%M} UTC. Ends are the entities' positions from "
@@ -58,13 +61,14 @@ def page() -> None:
     with guarded():
         notices.show()
         filters = spot_filters()
+        owner = log_owner()
         window = st.select_slider("Window", list(WINDOWS), value="30 min", key="map_window")
         every = max(data.settings().dashboard_refresh, REFRESH_AT_LEAST_S)
 
         @st.fragment(run_every=every)
         def live() -> None:
             with guarded():
-                paths(filters, WINDOWS[str(window)])
+                paths(filters, WINDOWS[str(window)], owner)
 
         live()
 

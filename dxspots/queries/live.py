@@ -14,7 +14,7 @@ from psycopg import sql
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from dxspots.queries.filters import BAND_ORDER, BAND_RANK, resolve_window, spot_conditions, where
-from dxspots.queries.needed import NEEDED_JOIN, NEEDED_SQL, Owner, needed_values
+from dxspots.queries.needed import NEEDED_JOIN, NEEDED_KINDS, NEEDED_SQL, Owner, needed_values
 from dxspots.queries.params import (
     Band,
     DxContinent,
@@ -70,6 +70,7 @@ class DxBoardParams(Filters):
 class MapPathsParams(Filters):
     LIMIT_DEFAULT: ClassVar[int] = 2000
     LIMIT_MAX: ClassVar[int] = 5000
+    owner: Owner = None
 
 
 def band_normal_slots(at: datetime, days: int) -> list[datetime]:
@@ -165,15 +166,30 @@ def map_paths(p: MapPathsParams, now: datetime, fetch: int) -> Built:
         sql.SQL("round({}::numeric, 1)::float8 AS {}").format(sql.Identifier(n), sql.Identifier(n))
         for n in ends
     )
+    judged: sql.Composable = sql.SQL("")
+    needed: sql.Composable = sql.SQL("")
+    source: sql.Composable = sql.SQL("spots")
+    if p.owner is not None:  # a path is what its most wanted spot is for the owner's log
+        values |= needed_values(p.owner) | {"kinds": list(NEEDED_KINDS)}
+        judged, needed = (
+            sql.SQL(", needed"),
+            sql.SQL(
+                ", (%(kinds)s::text[])[min(array_position(%(kinds)s::text[], {}))] AS needed"
+            ).format(sql.SQL(NEEDED_SQL)),
+        )
+        source = sql.SQL("spots s {}").format(sql.SQL(NEEDED_JOIN))
     statement = sql.SQL(
         "SELECT band, spotter_lat, spotter_lon, dx_lat, dx_lon, spots, dx_calls,"
-        " latest[1][1] AS dx_call, latest[1][2] AS spotter FROM ("
+        " latest[1][1] AS dx_call, latest[1][2] AS spotter{judged} FROM ("
         "  SELECT band, {rounded}, count(*) AS spots, count(DISTINCT dx_call) AS dx_calls,"
         "  array_agg(ARRAY[dx_call, spotter] ORDER BY spot_time DESC, id DESC) AS latest"
-        "  FROM spots {where} GROUP BY 1, 2, 3, 4, 5) AS paths"
+        "  {needed} FROM {source} {where} GROUP BY 1, 2, 3, 4, 5) AS paths"
         " ORDER BY spots DESC, {rank}, spotter_lat, spotter_lon, dx_lat, dx_lon, band"
         " LIMIT %(fetch)s"
-    ).format(rounded=rounded, where=where([*parts, _PLACED]), rank=BAND_RANK)
+    ).format(
+        rounded=rounded, where=where([*parts, _PLACED]), rank=BAND_RANK, judged=judged,
+        needed=needed, source=source,
+    )  # fmt: skip
     totals = sql.SQL(
         "SELECT count(*) AS spots, count(*) FILTER (WHERE NOT ({placed})) AS left_out"
         " FROM spots {where}"

@@ -18,6 +18,8 @@ from dxspots.logbook import Qso
 from dxspots.queries import fetch, plan
 from tests.conftest import login_role
 from tests.e2e.test_dashboard import app, call_of, no_errors, spots_dsn, table
+from tests.e2e.test_dashboard_pages import layer_values, placed, vega_spec
+from tests.spotset import store
 
 __all__ = ["spots_dsn"]  # the fixture, from tests/e2e/test_dashboard.py
 
@@ -105,3 +107,33 @@ def test_the_needed_page_lists_what_the_log_needs_new_ones_first(
     assert [call_of(link) for link in shown["dx_call"]] == [row["dx_call"] for row in rows]
     assert shown["needed"].iloc[0] == "★ new one"
     assert any("★ new one" in caption.value for caption in at.caption)
+
+
+def test_the_map_marks_the_dx_end_of_the_paths_the_log_needs(
+    db_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    store(db_dsn, [
+        placed(now, 2, "JA1ZZ", "G4ABC", "20m", 14020.0)._replace(dx_entity="Japan", mode="CW"),
+        placed(now, 5, "VP8PJ", "KM3T-#", "40m", 7010.0)._replace(
+            dx_entity="Falkland Islands", mode="CW"),
+        placed(now, 8, "G4ABC", "VK2DX", "15m", 21010.0),  # no entity: nothing to judge
+    ])  # fmt: skip
+    with psycopg.connect(db_dsn) as conn:
+        store_qsos(conn, OWNER, LOG)  # VP8PJ on 20m CW, confirmed
+        refresh_slots(conn, OWNER)
+    with login_role(db_dsn, "dxspots_reader") as dsn:
+        at = app(dsn, monkeypatch, owner=OWNER)
+        at.switch_page("views/map.py").run()
+        no_errors(at)
+        spec = vega_spec(at)
+        (paths,) = [ly for ly in spec["layer"] if "stroke" in ly.get("encoding", {})]
+        marked = {f["properties"]["dx_call"]: f["properties"]["needed"]
+                  for f in layer_values(spec, paths)}  # fmt: skip
+        assert marked == {"JA1ZZ": "★ new one", "VP8PJ": "new band", "G4ABC": ""}
+        diamonds = [ly for ly in spec["layer"] if ly.get("mark", {}).get("shape") == "diamond"]
+        assert len(diamonds) == 1
+        # Nobody's log: no marks.
+        owner_box(at).select("nobody").run()  # type: ignore[attr-defined]
+        assert not [ly for ly in vega_spec(at)["layer"] if ly.get("mark", {}).get("shape")
+                    == "diamond"]  # fmt: skip

@@ -138,3 +138,16 @@ def test_log_owners_sums_each_log(judged: str) -> None:
     (row,) = answer(judged, "log_owners")
     assert (row["owner"], row["qsos"], row["confirmed"]) == (OWNER, 3, 2)
     assert (row["entities"], row["entities_confirmed"]) == (2, 2)
+
+
+def test_a_map_path_is_its_most_wanted_spot(judged: str) -> None:
+    with psycopg.connect(judged) as conn:  # the test spots are all 14 MHz from DK8NE: places
+        conn.execute(
+            "UPDATE spots SET spotter_lat = 51.0, spotter_lon = 10.0, dx_lat = 35.0,"
+            " dx_lon = 139.0 WHERE dx_entity = 'Japan'"
+        )
+    rows = answer(judged, "map_paths", owner=OWNER, minutes=60)
+    # The Japanese spots: 15m (band), 20m SSB (mode), 40m (unconfirmed), 20m FT8 and CW.
+    by_band = {row["band"]: row["needed"] for row in rows}
+    assert by_band == {"15m": "band", "20m": "mode", "40m": "unconfirmed"}
+    assert "needed" not in answer(judged, "map_paths", minutes=60)[0]
