@@ -4,6 +4,7 @@ API's name), so a bookmark opens marked as it was. Nothing is shown while no log
 
 from __future__ import annotations
 
+import psycopg
 import streamlit as st
 
 from dashboard import data
@@ -14,7 +15,10 @@ NOBODY = "nobody"
 
 def log_owner() -> str | None:
     """Draw the choice in the sidebar; return the owner chosen (None: mark nothing)."""
-    owners = [str(row["owner"]) for row in data.query("log_owners").items]
+    try:
+        owners = [str(row["owner"]) for row in data.query("log_owners").items]
+    except psycopg.errors.UndefinedTable:  # a database not yet migrated to logs (0015)
+        return None
     if not owners:
         return None
     given = st.query_params.get("owner", "").strip().upper()

@@ -32,7 +32,8 @@ MAX_FIELDS = 500
 MAX_PROBLEM_TEXT = 200
 """Characters of a bad record kept in its problem, for the report."""
 
-_TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9_]*)(?::([^:>]*)(?::([^>]*))?)?>")
+_TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9_]*)(?::([^:<>]*)(?::([^<>]*))?)?>")
+"""A tag. Its parts stop at `<` too: a file of tags never closed is read in linear time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +164,24 @@ def read_adi(data: bytes) -> Iterator[AdifRecord | AdifProblem]:
 
 
 def _header_end(data: bytes) -> int | None:
-    """Just past the header's ``<EOH>``, when the file has one before its first ``<EOR>``."""
-    eoh = re.search(rb"<eoh>", data, re.IGNORECASE)
-    if eoh is None:
-        return None
-    eor = re.search(rb"<eor>", data[: eoh.start()], re.IGNORECASE)
-    return None if eor is not None else eoh.end()
+    """Just past the header's ``<EOH>``, when the file has one before its first ``<EOR>``:
+    found by walking the tags and skipping each value by its length, so an ``<eoh>`` inside
+    a value is not taken for it."""
+    position = 0
+    while (tag := _TAG.search(data, position)) is not None:
+        name = tag.group(1).upper()
+        if name == b"EOH":
+            return tag.end()
+        if name == b"EOR":
+            return None
+        position = tag.end()
+        if tag.group(2) is not None:
+            try:
+                length = int(tag.group(2).decode("ascii").strip())
+            except ValueError:
+                continue
+            position = _value_end(data, position, max(length, 0))
+    return None
 
 
 def read_header(data: bytes) -> dict[str, str]:
@@ -183,11 +196,12 @@ def read_header(data: bytes) -> dict[str, str]:
         if tag.group(2) is None:
             continue
         try:
-            length = int(tag.group(2))
+            length = max(int(tag.group(2).decode("ascii").strip()), 0)
         except ValueError:
             continue
-        fields[tag.group(1).decode("ascii").upper()] = _decode(data[position : position + length])
-        position += max(length, 0)
+        value_end = min(_value_end(data, position, length), end)
+        fields[tag.group(1).decode("ascii").upper()] = _decode(data[position:value_end])
+        position = value_end
     return fields
 
 
@@ -243,13 +257,29 @@ def read_adx(data: bytes) -> Iterator[AdifRecord | AdifProblem]:
             reason = xml.parsers.expat.ErrorString(error.code) or str(error)
             yield AdifProblem(error.lineno, f"not well-formed XML: {reason}", end=len(data))
             return
+        except ValueError as error:  # an encoding expat cannot read (multi-byte ones)
+            yield from records
+            yield AdifProblem(
+                parser.CurrentLineNumber, f"cannot read the XML: {error}"[:200], end=len(data)
+            )
+            return
         yield from records
         records.clear()
 
 
+_XML_STARTS = (b"<?xml", b"<!--", b"<!DOCTYPE", b"<!doctype", b"<ADX", b"<adx")
+_DECLARED = re.compile(rb"""(<\?xml[^>]*?encoding=["'])[^"']*(["'])""")
+
+
 def read_log(data: bytes) -> Iterator[AdifRecord | AdifProblem]:
-    """The records of an ADI or ADX file, told apart by their start (ADX is XML)."""
-    head = data[:256].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<?xml") or head[:4].upper() == b"<ADX":
-        return read_adx(data)
-    return read_adi(data)
+    """The records of an ADI or ADX file, told apart by their start (ADX is XML, whose first
+    markup may be a declaration, a comment or a DOCTYPE). A UTF-16 file (by its byte order
+    mark) is read as the same text in UTF-8."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return iter([AdifProblem(1, "not UTF-16, though it starts as if it were")])
+        data = _DECLARED.sub(rb"\1UTF-8\2", data, count=1)
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return read_adx(data) if head.startswith(_XML_STARTS) else read_adi(data)

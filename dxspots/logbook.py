@@ -117,7 +117,7 @@ def qso_from_record(fields: Mapping[str, str], reader: QsoReader) -> Qso | str:
         return "no MODE"
     dxcc: int | None = None
     number = fields.get("DXCC", "").strip()
-    if number.isdigit() and len(number) <= 4:
+    if number.isascii() and number.isdigit() and len(number) <= 4:
         dxcc = int(number)
     entity = _entity(call, dxcc, reader)
     confirmed = any(fields.get(name, "").strip().upper() in _YES

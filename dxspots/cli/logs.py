@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dxspots.runtime import CommandError, connect, load_country_file, writer_dsn
 from dxspots.settings import Settings
+
+if TYPE_CHECKING:
+    import psycopg
+    from tqdm import tqdm
+
+    from dxspots.db.logbook import StoreResult
+    from dxspots.logbook import QsoReader
 
 MAX_LOG_BYTES = 1 << 30
 """The largest log file read (1 GiB: some million QSOs); a bigger one is refused by name."""
@@ -25,14 +33,20 @@ def log_import(args: argparse.Namespace, settings: Settings) -> int:
     """Read each ADIF file, store its QSOs under the owner, and say what happened."""
     from tqdm import tqdm
 
-    from dxspots.adif import AdifProblem, read_log
-    from dxspots.db.logbook import StoreResult, refresh_slots, store_qsos
+    from dxspots.db.logbook import StoreResult, refresh_slots
     from dxspots.db.migrate import migrate
-    from dxspots.logbook import Qso, QsoReader
+    from dxspots.logbook import QsoReader
+    from dxspots.queries.params import one_call
 
-    owner = (args.owner or settings.callsign or "").strip().upper()
-    if not owner:
+    given = (args.owner or settings.callsign or "").strip()
+    if not given:
         raise CommandError("--owner: whose log this is (or set DXSPOTS_CALLSIGN)")
+    try:  # the API and the dashboard take an owner as a call: letters, digits and /
+        owner = one_call(given)
+    except ValueError:
+        raise CommandError(
+            f"--owner: {given[:40]!r} is not a call (letters, digits and /, at most 20)"
+        ) from None
     files: list[tuple[Path, bytes]] = []
     for path in args.files:
         try:
@@ -45,39 +59,21 @@ def log_import(args: argparse.Namespace, settings: Settings) -> int:
     enricher, _ = load_country_file(settings)
     reader = QsoReader(enricher.country_file)
     stored = StoreResult()
-    read = bad = 0
+    read = bad = slots = 0
     with writer_dsn(settings) as dsn, connect(dsn) as conn:
         migrate(conn)
         total = sum(len(data) for _, data in files)
-        with tqdm(total=total, unit="B", unit_scale=True, desc="log", file=sys.stderr) as bar:
-            for path, data in files:
-                batch: list[Qso] = []
-                done = shown = 0
-                for item in read_log(data):
-                    outcome = (
-                        item.reason if isinstance(item, AdifProblem) else reader.read(item.fields)
-                    )
-                    if isinstance(outcome, Qso):
-                        read += 1
-                        batch.append(outcome)
-                    else:
-                        bad += 1
-                        shown += 1
-                        if shown <= SHOWN_PROBLEMS:
-                            bar.write(f"{path}:{item.line}: {outcome}", file=sys.stderr)
-                    if len(batch) >= BATCH:
-                        stored.add(store_qsos(conn, owner, batch))
-                        conn.commit()
-                        batch.clear()
-                    bar.update(max(0, item.end - done))
-                    done = max(done, item.end)
-                stored.add(store_qsos(conn, owner, batch))
+        try:
+            with tqdm(total=total, unit="B", unit_scale=True, desc="log", file=sys.stderr) as bar:
+                for path, data in files:
+                    counts = _import_file(conn, owner, reader, path, data, bar, stored)
+                    read, bad = read + counts[0], bad + counts[1]
+        finally:
+            # What was stored counts in the marks, even when a file stopped the import.
+            if not conn.closed and not conn.broken:
+                conn.rollback()
+                slots = refresh_slots(conn, owner)
                 conn.commit()
-                bar.update(len(data) - done)
-                if shown > SHOWN_PROBLEMS:
-                    bar.write(f"{path}: {shown - SHOWN_PROBLEMS} more bad records", file=sys.stderr)
-        slots = refresh_slots(conn, owner)
-        conn.commit()
     print(
         f"owner: {owner}\nQSOs read: {read}\nstored: {stored.new} new, {stored.changed} changed"
         f" (a confirmation or an entity), {stored.unchanged} already there\n"
@@ -91,3 +87,41 @@ def log_import(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _import_file(
+    conn: psycopg.Connection[tuple[object, ...]], owner: str, reader: QsoReader, path: Path,
+    data: bytes, bar: tqdm[Any], stored: StoreResult,
+) -> tuple[int, int]:  # fmt: skip
+    """Store one file's QSOs in committed batches; list its first bad records; return how
+    many QSOs it held and how many bad records."""
+    from dxspots.adif import AdifProblem, read_log
+    from dxspots.db.logbook import store_qsos
+    from dxspots.logbook import Qso
+
+    batch: list[Qso] = []
+    read = bad = done = 0
+    for item in read_log(data):
+        if isinstance(item, AdifProblem):
+            outcome: Qso | str = item.reason
+        else:
+            outcome = reader.read(item.fields)
+        if isinstance(outcome, Qso):
+            read += 1
+            batch.append(outcome)
+        else:
+            bad += 1
+            if bad <= SHOWN_PROBLEMS:
+                bar.write(f"{path}:{item.line}: {outcome}", file=sys.stderr)
+        if len(batch) >= BATCH:
+            stored.add(store_qsos(conn, owner, batch))
+            conn.commit()
+            batch.clear()
+        bar.update(max(0, item.end - done))
+        done = max(done, item.end)
+    stored.add(store_qsos(conn, owner, batch))
+    conn.commit()
+    bar.update(len(data) - done)
+    if bad > SHOWN_PROBLEMS:
+        bar.write(f"{path}: {bad - SHOWN_PROBLEMS} more bad records", file=sys.stderr)
+    return read, bad

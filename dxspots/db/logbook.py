@@ -20,7 +20,8 @@ _UPSERT = (
     " confirmed = log_qsos.confirmed OR excluded.confirmed,"
     " dx_entity = coalesce(excluded.dx_entity, log_qsos.dx_entity),"
     " dxcc = coalesce(excluded.dxcc, log_qsos.dxcc)"
-    " WHERE (log_qsos.confirmed OR excluded.confirmed, excluded.dx_entity, excluded.dxcc)"
+    " WHERE (log_qsos.confirmed OR excluded.confirmed,"
+    "   coalesce(excluded.dx_entity, log_qsos.dx_entity), coalesce(excluded.dxcc, log_qsos.dxcc))"
     "   IS DISTINCT FROM (log_qsos.confirmed, log_qsos.dx_entity, log_qsos.dxcc)"
     " RETURNING (xmax = 0) AS inserted"
 )

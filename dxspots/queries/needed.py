@@ -105,7 +105,8 @@ class NeededParams(Filters):
 
 def needed(p: NeededParams, now: datetime, fetch: int) -> Built:
     """What is on the air that the owner needs: one row per DX call, band and mode class
-    with what it would be, newest first within the kinds (`entity` first)."""
+    with what it would be; `entity` first, then `band`, `mode`, `unconfirmed`, and within a
+    kind by entity, band (in frequency order) and the newest spot."""
     if p.owner is None:
         raise ParameterError("owner", "whose log to judge against: give owner")
     values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER, "kinds": list(NEEDED_KINDS)}

@@ -120,6 +120,8 @@ def _copy_statement(plan: Plan, bound: str) -> sql.Composed:
     # is spelt as every CSV of ours spells it (dxspots.spreadsheet: true/false, times ISO
     # 8601 with Z, inert text cells); COPY's own quoting and empty NULL are that format's.
     hints = get_type_hints(plan.query.row)
+    if getattr(plan.params, "owner", None) is not None and "needed" not in hints:
+        hints["needed"] = str | None  # judged against a log (dxspots.queries.needed)
     columns = [csv_select(name, column_kind(hint)) for name, hint in hints.items()]
     return sql.SQL(
         "COPY (SELECT {} FROM ({}) AS answer) TO STDOUT WITH (FORMAT csv, HEADER)"

@@ -122,3 +122,22 @@ def test_an_adx_log_and_clear_errors(env: dict[str, str], tmp_path: Path) -> Non
     assert "Traceback" not in missing.stderr
     no_owner = run("log", "import", str(adx), env=env)
     assert no_owner.returncode == 1 and "--owner" in no_owner.stderr
+
+
+def test_again_without_a_country_file_changes_nothing(env: dict[str, str], tmp_path: Path) -> None:
+    mine = write(tmp_path, "mine.adi", LOGGER)
+    assert run("log", "import", str(mine), "--owner", "DL9ZZ", env=env).returncode == 0
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    again = run("log", "import", str(mine), "--owner", "DL9ZZ",
+                env=env | {"DXSPOTS_DATA_DIR": str(bare)})  # fmt: skip
+    assert "stored: 0 new, 0 changed (a confirmation or an entity), 4 already there" in again.stdout
+    assert "No country file" in again.stderr
+    rows = {row[0]: row[5] for row in qsos(env["DXSPOTS_DATABASE_URL"], "DL9ZZ")}
+    assert rows["DL1ABC"] == "Fed. Rep. of Germany"  # the entity known before stays
+
+
+def test_an_owner_the_api_would_refuse_is_refused_here(env: dict[str, str], tmp_path: Path) -> None:
+    mine = write(tmp_path, "mine.adi", LOGGER)
+    result = run("log", "import", str(mine), "--owner", "CLUB LOG", env=env)
+    assert result.returncode == 1 and "--owner: 'CLUB LOG' is not a call" in result.stderr

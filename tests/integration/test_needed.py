@@ -151,3 +151,16 @@ def test_a_map_path_is_its_most_wanted_spot(judged: str) -> None:
     by_band = {row["band"]: row["needed"] for row in rows}
     assert by_band == {"15m": "band", "20m": "mode", "40m": "unconfirmed"}
     assert "needed" not in answer(judged, "map_paths", minutes=60)[0]
+
+
+def test_the_csv_has_the_needed_column_when_judged(judged: str) -> None:
+    from dxspots.queries import copy_csv
+
+    with psycopg.connect(judged) as conn:
+        text = b"".join(copy_csv(conn, plan("spots", {"owner": OWNER, "minutes": 60},
+                                             now=NOW, csv=True))).decode()  # fmt: skip
+        plain = b"".join(copy_csv(conn, plan("spots", {"minutes": 60}, now=NOW, csv=True)))
+    header, *lines = text.splitlines()
+    assert header.endswith(",needed") and "needed" not in plain.decode().splitlines()[0]
+    assert {line.rsplit(",", 1)[1] for line in lines} == {"entity", "band", "mode",
+                                                          "unconfirmed", ""}  # fmt: skip

@@ -170,3 +170,29 @@ def test_tag_soup_never_raises_and_lines_stay_in_the_file(parts: list[bytes]) ->
     lines = data.count(b"\n") + 1
     for item in read_adi(data):
         assert 1 <= item.line <= lines and 0 <= item.end <= len(data)
+
+
+def test_tags_never_closed_cost_a_linear_pass() -> None:
+    # Once quadratic (each unclosed tag scanned to the end): 1 MB would have taken minutes.
+    # The suite's timeout is the bound; nothing in it is a record.
+    assert list(read_log(b"<a:1:" * 200_000)) == []
+
+
+def test_an_eoh_inside_a_value_is_not_the_header_end() -> None:
+    data = b"<CALL:4>K1AB<COMMENT:5><eoh><EOR><CALL:4>K2AB<EOR>"
+    assert records(list(read_log(data))) == [{"CALL": "K1AB", "COMMENT": "<eoh>"},
+                                              {"CALL": "K2AB"}]  # fmt: skip
+    assert read_header(data) == {}
+    assert read_header(b"<PROGRAMID:4>LoTW<EOH><CALL:4>K1AB<EOR>") == {"PROGRAMID": "LoTW"}
+
+
+def test_adx_in_utf_16_or_starting_with_a_comment_and_an_unreadable_encoding() -> None:
+    text = '<?xml version="1.0" encoding="UTF-16"?><ADX><RECORDS><RECORD><CALL>JA1ZZ</CALL>' \
+        "<NAME>Tarō</NAME></RECORD></RECORDS></ADX>"
+    assert records(list(read_log(text.encode("utf-16")))) == [{"CALL": "JA1ZZ", "NAME": "Tarō"}]
+    commented = b"<!-- LoTW --><ADX><RECORDS><RECORD><CALL>A1A</CALL></RECORD></RECORDS></ADX>"
+    assert records(list(read_log(commented))) == [{"CALL": "A1A"}]
+    shift_jis = text.replace("UTF-16", "Shift_JIS").replace("Tarō", "太郎").encode("shift_jis")
+    assert problems(list(read_log(shift_jis))) == [
+        (1, "cannot read the XML: multi-byte encodings are not supported")
+    ]

@@ -85,3 +85,8 @@ def test_records_that_are_not_qsos_say_why(
     record = {"CALL": "DL1ABC", "BAND": "20M", "MODE": "CW", "QSO_DATE": "20260101"} | fields
     read = reader.read(record)
     assert isinstance(read, str) and read.startswith(reason)
+
+
+def test_a_dxcc_of_other_digits_is_no_number(reader: QsoReader) -> None:
+    read = qso(reader, call="DL1ABC", dxcc="²")  # str.isdigit() takes it, int() does not
+    assert read.dxcc is None and read.dx_entity == "Fed. Rep. of Germany"
