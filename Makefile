@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= collector,api,dashboard,local,dev
+EXTRAS ?= collector,api,dashboard,alerts,local,dev
 STAMP := $(VENV)/.installed-$(EXTRAS)
 
 .PHONY: run test lint typecheck pytest images bench screenshots deb clean
@@ -25,7 +25,7 @@ test: lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check dxspots collector api dashboard
+	$(BIN)/ruff format --check dxspots collector api dashboard alerts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

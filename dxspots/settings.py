@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     month at a time (docs/retention.md). Unset: every spot is kept."""
     archive_dir: Path | None = None
     """Where retention writes its Parquet files. Unset: `archive` in the data directory."""
+    alert_rules: Path | None = None
+    """The alert rules (TOML, docs/alerts.md). Unset: `alerts.toml` in the data directory."""
     cty_path: Path | None = None
     """A local cty.dat to use instead of the one in the data directory."""
     cty_url: str = "https://www.country-files.com/cty/"
@@ -244,7 +246,7 @@ class Settings(BaseSettings):
             return value.strip()
         return value
 
-    @field_validator("cty_path", "archive_dir", mode="before")
+    @field_validator("cty_path", "archive_dir", "alert_rules", mode="before")
     @classmethod
     def _optional_path(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -253,6 +255,11 @@ class Settings(BaseSettings):
     def archive_path(self) -> Path:
         """The folder retention writes to: DXSPOTS_ARCHIVE_DIR, else `<data dir>/archive`."""
         return self.archive_dir if self.archive_dir is not None else self.data_dir / "archive"
+
+    @property
+    def alert_rules_path(self) -> Path:
+        """The alert rules file: DXSPOTS_ALERT_RULES, else `<data dir>/alerts.toml`."""
+        return self.alert_rules if self.alert_rules is not None else self.data_dir / "alerts.toml"
 
     @field_validator("database_url", "read_database_url")
     @classmethod

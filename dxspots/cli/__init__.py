@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from dxspots.cli.alerts import cmd_alerts
 from dxspots.cli.countries import cmd_cty, reenrich_stored
 from dxspots.cli.logs import cmd_log
 from dxspots.cli.parser import EXPORT_LISTS, build_parser
@@ -50,6 +51,7 @@ COMMANDS = {
     "db": cmd_db,
     "cty": cmd_cty,
     "log": cmd_log,
+    "alerts": cmd_alerts,
     "collect": cmd_collect,
     "simulate": cmd_simulate,
     "up": cmd_up,
@@ -64,6 +66,7 @@ EXTRAS = {
     "dashboard": "dashboard",
     "export": "dashboard",
     "archive": "dashboard",
+    "alerts": "alerts",
     "up": "collector,api,dashboard,local",
 }
 """The extra that holds the packages each command needs beyond the core."""
@@ -110,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, LocalServerError):
             return fail(str(error))
         missing = error.name if isinstance(error, ModuleNotFoundError) else None
-        ours = {"dxspots", "collector", "api", "dashboard"}  # one of ours: a broken install
+        ours = {"dxspots", "collector", "api", "dashboard", "alerts"}  # ours: a broken install
         if missing and missing.partition(".")[0] not in ours:
             return fail(missing_package(args.command, missing))
         if isinstance(error, psycopg.Error):

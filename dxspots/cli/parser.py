@@ -256,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(
         sub,
+        "alerts",
+        "send alerts for new spots that match your rules",
+        "Reads the rules (DXSPOTS_ALERT_RULES, TOML: docs/alerts.md) and checks them and "
+        "their channels, then matches every new spot and sends each match once per rule, DX, "
+        "band and mode per cool-down, by e-mail, ntfy, webhooks and the other services "
+        "apprise knows, retrying with back-off. Runs until SIGTERM or Ctrl-C.",
+    )
+    p.add_argument(
+        "--rules", type=Path, metavar="FILE", help="the rules file (default DXSPOTS_ALERT_RULES)"
+    )
+    p.add_argument("--check", action="store_true", help="check the rules and channels, then exit")
+
+    p = _command(
+        sub,
         "collect",
         "connect to the configured nodes and store their spots",
         "Logs in to every node of DXSPOTS_NODES as DXSPOTS_CALLSIGN and stores their spots, "

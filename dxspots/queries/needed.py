@@ -150,3 +150,14 @@ def log_owners(p: LogOwnersParams, now: datetime, fetch: int) -> Built:
         " LIMIT %(fetch)s"
     )
     return Statement(statement, {"fetch": fetch}), {}, True
+
+
+def judge_spots(owner: str, ids: list[int], since: datetime) -> Statement:
+    """What each of the stored spots `ids` (none older than `since`) is for `owner`'s log:
+    rows of `id` and `needed` (NULL: nothing new). For the alerts process."""
+    values = needed_values(owner) | {"ids": ids, "since": since}
+    statement = sql.SQL(
+        "SELECT s.id, {} AS needed FROM spots s {} WHERE s.id = ANY(%(ids)s)"
+        " AND s.spot_time >= %(since)s"
+    ).format(sql.SQL(NEEDED_SQL), sql.SQL(NEEDED_JOIN))
+    return Statement(statement, values)

@@ -1,0 +1,76 @@
+"""Where alerts go: any notification service apprise knows, by URL (`mailto://`, `ntfy://`,
+`tgram://`, `pover://`, `json://`...), and `spothook://` / `spothooks://` for a webhook that
+receives the spot itself as JSON (apprise's own `json://` wraps the text in its envelope).
+A channel's URL is checked when the rules are read; what it sends is plain text, never
+Markdown or HTML (a cluster comment is a stranger's text)."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import apprise
+from apprise.decorators import notify
+
+SEND_TIMEOUT_S = 20.0
+"""The longest one send may take before it counts as failed (and is retried)."""
+HOOK_TIMEOUT_S = 10.0
+
+
+class ChannelError(ValueError):
+    """A channel URL apprise does not know."""
+
+
+def _post(meta: dict[str, Any], body: str, scheme: str) -> bool:
+    host, port = meta.get("host") or "", meta.get("port")
+    path = meta.get("fullpath") or "/"
+    url = f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+    request = urllib.request.Request(  # the sysop's own URL; http or https only
+        url, data=body.encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "dxspots-alerts"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=HOOK_TIMEOUT_S) as answer:
+            return 200 <= int(answer.status) < 300
+    except OSError:
+        return False
+
+
+@notify(on="spothook", name="dxspots spot webhook (http)")  # type: ignore[untyped-decorator, no-untyped-call]
+def _spothook(body: str, title: str, notify_type: str, meta: dict[str, Any], *_: Any,
+              **__: Any) -> bool:  # fmt: skip
+    return _post(meta, body, "http")
+
+
+@notify(on="spothooks", name="dxspots spot webhook (https)")  # type: ignore[untyped-decorator, no-untyped-call]
+def _spothooks(body: str, title: str, notify_type: str, meta: dict[str, Any], *_: Any,
+               **__: Any) -> bool:  # fmt: skip
+    return _post(meta, body, "https")
+
+
+class Channel:
+    """One channel: its apprise object, the URL as it may be shown (no secrets), and whether
+    it takes the spot as JSON."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.notifier = apprise.Apprise()
+        if not self.notifier.add(url):
+            raise ChannelError("not a channel apprise knows (see docs/alerts.md)")
+        scheme = url.split("://", 1)[0].lower()
+        self.wants_json = scheme in ("spothook", "spothooks")
+        if self.wants_json:  # apprise's own privacy form of a custom scheme drops the place
+            where = urllib.parse.urlsplit(url)
+            port = f":{where.port}" if where.port else ""
+            self.shown = f"{scheme}://{where.hostname or ''}{port}{where.path}"
+        else:
+            self.shown = str(self.notifier[0].url(privacy=True))  # type: ignore[no-untyped-call]
+
+    def send(self, title: str, text: str, spot_json: str) -> bool:
+        """Send one alert; whether the service took it (apprise logs why not)."""
+        result = self.notifier.notify(
+            body=spot_json if self.wants_json else text, title=title,
+            body_format=apprise.NotifyFormat.TEXT,
+        )  # fmt: skip
+        return bool(result)
