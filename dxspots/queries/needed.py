@@ -27,9 +27,9 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from dxspots.logbook import PHONE_MODES
 from dxspots.queries.filters import BAND_ORDER, BAND_RANK, resolve_window, spot_conditions, where
 from dxspots.queries.params import (
+    CALL_PATTERN,
     Filters,
     Limited,
-    ParameterError,
     _each,
     _single,
     _split,
@@ -80,7 +80,8 @@ Owner = Annotated[
     BeforeValidator(_single),
     AfterValidator(lambda v: None if v is None else one_call(v)),
     Field(default=None, description="Whose log to judge the spots against (the owner given "
-          "to `dxspots log import`): adds `needed` to each row."),
+          "to `dxspots log import`): adds `needed` to each row.",
+          json_schema_extra={"pattern": CALL_PATTERN}),
 ]  # fmt: skip
 Needed = Annotated[
     tuple[str, ...] | None,
@@ -99,7 +100,13 @@ def needed_values(owner: str) -> dict[str, Any]:
 class NeededParams(Filters):
     LIMIT_DEFAULT: ClassVar[int] = 200
     LIMIT_MAX: ClassVar[int] = 2000
-    owner: Owner = None
+    owner: Annotated[
+        str,
+        BeforeValidator(_single),
+        AfterValidator(one_call),
+        Field(description="Whose log to judge the spots against (required): the owner given "
+              "to `dxspots log import`.", json_schema_extra={"pattern": CALL_PATTERN}),
+    ]  # fmt: skip
     needed: Needed = None
 
 
@@ -107,8 +114,6 @@ def needed(p: NeededParams, now: datetime, fetch: int) -> Built:
     """What is on the air that the owner needs: one row per DX call, band and mode class
     with what it would be; `entity` first, then `band`, `mode`, `unconfirmed`, and within a
     kind by entity, band (in frequency order) and the newest spot."""
-    if p.owner is None:
-        raise ParameterError("owner", "whose log to judge against: give owner")
     values: dict[str, Any] = {"fetch": fetch, "band_order": BAND_ORDER, "kinds": list(NEEDED_KINDS)}
     values |= needed_values(p.owner)
     span = resolve_window(p, now, timedelta(minutes=30), timedelta(days=1), "needed")
