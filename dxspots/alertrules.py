@@ -177,26 +177,43 @@ class Rule(_Strict):
 
     def matches(self, spot: Mapping[str, Any], needed: str | None = None) -> bool:
         """Whether `spot` (a stored spot's fields) passes every condition; `needed` is what
-        it is for `owner`'s log (None: nothing new, or no owner)."""
-        call = str(spot.get("dx_call") or "").upper()
-        checks = (
-            self.calls is None or any(fnmatchcase(call, pattern) for pattern in self.calls),
-            self.entities is None or str(spot.get("dx_entity") or "").lower() in self.entities,
-            self.bands is None or spot.get("band") in self.bands,
-            self.modes is None or spot.get("mode") in self.modes,
-            self.mode_classes is None or _mode_class(spot.get("mode")) in self.mode_classes,
-            self.spotter_continents is None
-            or spot.get("spotter_continent") in self.spotter_continents,
-            self.spotter_cq_zones is None or spot.get("spotter_cq_zone") in self.spotter_cq_zones,
-            self.dx_continents is None or spot.get("dx_continent") in self.dx_continents,
-            self.skimmer is None or bool(spot.get("is_skimmer")) == self.skimmer,
-            self.min_snr is None
-            or (spot.get("snr_db") is not None and int(spot["snr_db"]) >= self.min_snr),
-            self.needed is None or needed in self.needed,
-            self.comment_words is None or _has_word(str(spot.get("comment") or ""),
-                                                    self.comment_words),
-        )  # fmt: skip
-        return all(checks)
+        it is for `owner`'s log (None: nothing new, or no owner). The first condition that
+        fails ends it (every spot meets every rule: this runs spots x rules times)."""
+        if self.calls is not None:
+            call = str(spot.get("dx_call") or "").upper()
+            if not any(fnmatchcase(call, pattern) for pattern in self.calls):
+                return False
+        if self.bands is not None and spot.get("band") not in self.bands:
+            return False
+        if self.modes is not None and spot.get("mode") not in self.modes:
+            return False
+        if self.needed is not None and needed not in self.needed:
+            return False
+        if self.entities is not None and str(spot.get("dx_entity") or "").lower() not in (
+            self.entities
+        ):
+            return False
+        if self.mode_classes is not None and _mode_class(spot.get("mode")) not in (
+            self.mode_classes
+        ):
+            return False
+        if (self.spotter_continents is not None
+                and spot.get("spotter_continent") not in self.spotter_continents):  # fmt: skip
+            return False
+        if (self.spotter_cq_zones is not None
+                and spot.get("spotter_cq_zone") not in self.spotter_cq_zones):  # fmt: skip
+            return False
+        if self.dx_continents is not None and spot.get("dx_continent") not in self.dx_continents:
+            return False
+        if self.skimmer is not None and bool(spot.get("is_skimmer")) != self.skimmer:
+            return False
+        if self.min_snr is not None and (
+            spot.get("snr_db") is None or int(spot["snr_db"]) < self.min_snr
+        ):
+            return False
+        return self.comment_words is None or _has_word(
+            str(spot.get("comment") or ""), self.comment_words
+        )
 
 
 def _mode_class(mode: object) -> str | None:
