@@ -115,10 +115,6 @@ class Delivery:
         with worker.ready:
             heapq.heappush(worker.queue, (self.clock() + delay, next(self._order), alert))
 
-    def pending(self) -> int:
-        """Alerts waiting in every queue."""
-        return sum(len(worker.queue) for worker in self._workers.values())
-
     def stop(self, timeout_s: float = 10.0) -> None:
         """Let the queues drain for up to `timeout_s` (what is due now), then stop."""
         deadline = self.clock() + timeout_s

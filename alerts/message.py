@@ -9,8 +9,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-NEEDED_WORDS = {"entity": "new one", "band": "new band", "mode": "new mode",
-                "unconfirmed": "to confirm"}  # fmt: skip
+from dxspots.queries.needed import NEEDED_WORDS
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 JSON_FIELDS = (
     "id",

@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard.calllinks import HISTORY_TEXT, base_call, history_url, lookup_url
 from dashboard.palette import band_scale
 from dxspots.bands import BAND_NAMES
+from dxspots.queries.needed import NEEDED_WORDS as KIND_WORDS
 
 BAND_ORDER = list(BAND_NAMES)
 TABLE_TIME = "YYYY-MM-DD HH:mm"
@@ -58,10 +59,9 @@ COLUMNS: dict[str, Any] = {
     "needed": st.column_config.TextColumn("Needed"),
 }
 """Every column a table of spots or calls may show, in words (pages add their own)."""
-NEEDED_WORDS = {
-    "entity": "★ new one", "band": "new band", "mode": "new mode", "unconfirmed": "to confirm",
-}  # fmt: skip
-"""How each kind of need reads in a table (dxspots.queries.needed)."""
+NEEDED_WORDS = {kind: f"★ {words}" if kind == "entity" else words
+                for kind, words in KIND_WORDS.items()}  # fmt: skip
+"""How each kind of need reads in a table: the catalogue's words, a new one starred."""
 
 
 def needed_text(kind: object) -> str:

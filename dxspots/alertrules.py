@@ -36,12 +36,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dxspots.bands import band_named
 from dxspots.logbook import MODE_CLASSES, mode_class
-from dxspots.modes import normalise_mode
-from dxspots.queries.params import CONTINENTS
+from dxspots.queries.needed import check_kinds
+from dxspots.queries.params import check_bands, check_continents, check_modes
 
-NEEDED_KINDS = ("entity", "band", "mode", "unconfirmed")
 MAX_RULES = 2000
 MAX_RULES_BYTES = 4 << 20
 _PATTERN = re.compile(r"[A-Z0-9/*?]{1,24}")
@@ -99,28 +97,12 @@ class Rule(_Strict):
     @field_validator("bands")
     @classmethod
     def _bands(cls, values: list[str] | None) -> list[str] | None:
-        if values is None:
-            return None
-        out = []
-        for value in values:
-            band = band_named(value)
-            if band is None:
-                raise ValueError(f"unknown band {value!r} (ADIF names: 20m, 2m, 70cm)")
-            out.append(band.name)
-        return out
+        return None if values is None else list(check_bands(tuple(values)))
 
     @field_validator("modes")
     @classmethod
     def _modes(cls, values: list[str] | None) -> list[str] | None:
-        if values is None:
-            return None
-        out = []
-        for value in values:
-            mode = normalise_mode(value)
-            if mode is None:
-                raise ValueError(f"unknown mode {value!r}")
-            out.append(mode)
-        return out
+        return None if values is None else list(check_modes(tuple(values)))
 
     @field_validator("mode_classes")
     @classmethod
@@ -136,13 +118,7 @@ class Rule(_Strict):
     @field_validator("spotter_continents", "dx_continents")
     @classmethod
     def _continents(cls, values: list[str] | None) -> list[str] | None:
-        if values is None:
-            return None
-        continents = _upper_list(values)
-        for value in continents:
-            if value not in CONTINENTS:
-                raise ValueError(f"{value!r} is not a continent ({', '.join(CONTINENTS)})")
-        return continents
+        return None if values is None else list(check_continents(tuple(values)))
 
     @field_validator("entities")
     @classmethod
@@ -152,13 +128,7 @@ class Rule(_Strict):
     @field_validator("needed")
     @classmethod
     def _needed(cls, values: list[str] | None) -> list[str] | None:
-        if values is None:
-            return None
-        kinds = [value.strip().lower() for value in values]
-        for kind in kinds:
-            if kind not in NEEDED_KINDS:
-                raise ValueError(f"{kind!r} is not one of {', '.join(NEEDED_KINDS)}")
-        return kinds
+        return None if values is None else list(check_kinds(tuple(values)))
 
     @field_validator("owner")
     @classmethod
@@ -193,7 +163,7 @@ class Rule(_Strict):
             self.entities
         ):
             return False
-        if self.mode_classes is not None and _mode_class(spot.get("mode")) not in (
+        if self.mode_classes is not None and mode_class(spot.get("mode")) not in (
             self.mode_classes
         ):
             return False
@@ -214,10 +184,6 @@ class Rule(_Strict):
         return self.comment_words is None or _has_word(
             str(spot.get("comment") or ""), self.comment_words
         )
-
-
-def _mode_class(mode: object) -> str | None:
-    return mode_class(str(mode)) if isinstance(mode, str) else None
 
 
 def _has_word(comment: str, words: list[str]) -> bool:

@@ -39,6 +39,9 @@ from dxspots.queries.params import (
 from dxspots.queries.statement import Built, Statement
 
 NEEDED_KINDS = ("entity", "band", "mode", "unconfirmed")
+NEEDED_WORDS = {"entity": "new one", "band": "new band", "mode": "new mode",
+                "unconfirmed": "to confirm"}  # fmt: skip
+"""Each kind in words, for people (tables, alerts)."""
 
 MODE_CLASS_SQL = (
     "CASE WHEN s.mode IS NULL THEN NULL WHEN s.mode = 'CW' THEN 'CW'"
@@ -65,7 +68,7 @@ NEEDED_SQL = (
 )
 
 
-def _kinds(values: tuple[str, ...]) -> tuple[str, ...]:
+def check_kinds(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:
         kind = value.strip().lower()
@@ -86,7 +89,7 @@ Owner = Annotated[
 Needed = Annotated[
     tuple[str, ...] | None,
     BeforeValidator(_split),
-    _each(_kinds),
+    _each(check_kinds),
     Field(default=None, max_length=4, description="Only spots that are these for the owner: "
           "`entity`, `band`, `mode`, `unconfirmed` (comma-separated); needs `owner`."),
 ]  # fmt: skip

@@ -122,7 +122,7 @@ def one_call(value: str) -> str:
     return call
 
 
-def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
+def check_bands(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:
         band = band_named(value)
@@ -134,7 +134,7 @@ def _bands(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _modes(values: tuple[str, ...]) -> tuple[str, ...]:
+def check_modes(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:
         mode = normalise_mode(value)
@@ -157,7 +157,7 @@ def _pattern(regex: re.Pattern[str], what: str) -> Any:
     return check
 
 
-def _continents(values: tuple[str, ...]) -> tuple[str, ...]:
+def check_continents(values: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for value in values:
         if value.upper() not in CONTINENTS:
@@ -208,7 +208,7 @@ Days = Annotated[
 Band = Annotated[
     _Items,
     _SPLIT,
-    _each(_bands),
+    _each(check_bands),
     Field(
         default=None,
         max_length=50,
@@ -218,7 +218,7 @@ Band = Annotated[
 Mode = Annotated[
     _Items,
     _SPLIT,
-    _each(_modes),
+    _each(check_modes),
     Field(
         default=None,
         max_length=50,
@@ -252,7 +252,7 @@ DxEntity = Annotated[
 DxContinent = Annotated[
     _Items,
     _SPLIT,
-    _each(_continents),
+    _each(check_continents),
     Field(
         default=None,
         max_length=7,
@@ -273,7 +273,7 @@ Spotter = Annotated[
 SpotterContinent = Annotated[
     _Items,
     _SPLIT,
-    _each(_continents),
+    _each(check_continents),
     Field(
         default=None, max_length=7, description="Continents of the spotter: AF AN AS EU NA OC SA."
     ),

@@ -88,7 +88,7 @@ def test_a_rule_without_conditions_matches_every_spot() -> None:
     ("text", "message"),
     [
         ('[[rule]]\nname = "x"\nbands = ["21m"]\nchannels = ["json://h/"]',
-         "rule 1 ('x'): bands: unknown band '21m' (ADIF names"),
+         "rule 1 ('x'): bands: unknown band '21m'"),
         ('[[rule]]\nname = "a"\nchannels = ["json://h/"]\n[[rule]]\nname = "b"\nmodez = ["CW"]',
          "rule 2 ('b'): modez: Extra inputs are not permitted"),
         ('[[rule]]\nname = "n"\nneeded = ["entity"]\nchannels = ["json://h/"]',
