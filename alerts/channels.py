@@ -58,6 +58,8 @@ class Channel:
         self.notifier = apprise.Apprise()
         if not self.notifier.add(url):
             raise ChannelError("not a channel apprise knows (see docs/alerts.md)")
+        self.label = str(self.notifier[0].service_name)
+        """The service's name ("ntfy", "E-Mail"): all the dashboard is told of a channel."""
         scheme = url.split("://", 1)[0].lower()
         self.wants_json = scheme in ("spothook", "spothooks")
         if self.wants_json:  # apprise's own privacy form of a custom scheme drops the place

@@ -1,7 +1,15 @@
-"""Alerts handed to their channels: one worker thread per channel, so a slow or failing
-channel delays only its own alerts. A send that fails is tried again after 2, 4, 8 ... s (at
-most `RETRY_MAX_S` apart), `ATTEMPTS` times in all, then given up; each failure is logged
-with the channel's shown URL (no secrets) and counted."""
+"""Alerts handed to their channels: one worker thread per channel, so a slow, hanging or
+failing channel delays only its own alerts. A send that fails is tried again after 2, 4, 8 ...
+s (at most `RETRY_MAX_S` apart), `ATTEMPTS` times in all, then given up; each failure is
+logged with the channel's shown URL (no secrets) and counted.
+
+A channel for people (e-mail, a push) gets the alerts waiting for it together, up to
+`DIGEST_MAX` in one message, rather than one message each: in a pile-up, or while a service
+holds sends apart (apprise spaces e-mails 5.5 s), the phone buzzes once with the list, not
+forty times. A webhook gets one request per spot: it is a program and wants the spot.
+
+Every alert's end (sent, given up, dropped) is kept in `outcomes` until `take_outcomes`, for
+the alerts log the dashboard shows."""
 
 from __future__ import annotations
 
@@ -13,8 +21,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from alerts.channels import Channel
+from dxspots.db.alertlog import Outcome
 
 log = logging.getLogger("dxspots.alerts")
 
@@ -24,6 +35,10 @@ ATTEMPTS = 8
 QUEUE_MAX = 10_000
 """Alerts waiting for one channel past which new ones are dropped (and counted): a channel
 down for hours must not grow the process without bound."""
+DIGEST_MAX = 30
+"""The most alerts one message to a person carries."""
+OUTCOMES_MAX = 50_000
+"""Outcomes kept for the log past which the oldest are forgotten (the database is away)."""
 
 
 @dataclass(slots=True)
@@ -33,7 +48,11 @@ class Alert:
     rule: str
     title: str
     text: str
+    line: str
+    """The alert in one line, for a digest."""
     spot_json: str
+    spot: dict[str, Any] = field(default_factory=dict)
+    needed: str | None = None
     attempts: int = 0
 
 
@@ -58,6 +77,7 @@ class Delivery:
         self._order = itertools.count()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._outcomes: list[Outcome] = []
 
     def submit(self, channel: Channel, alert: Alert) -> None:
         """Queue `alert` for `channel` (started on first use); returns at once."""
@@ -71,49 +91,85 @@ class Delivery:
                 worker.thread.start()
         with worker.ready:
             if len(worker.queue) >= QUEUE_MAX:
-                self.counts["dropped"] += 1
+                self._end(worker, [alert], "dropped")
                 log.error("alerts to %s are %d behind: one dropped", channel.shown, QUEUE_MAX)
                 return
             heapq.heappush(worker.queue, (self.clock(), next(self._order), alert))
             worker.ready.notify()
 
+    def take_outcomes(self) -> list[Outcome]:
+        """The outcomes since the last call (oldest first), for the alerts log."""
+        with self._lock:
+            taken, self._outcomes = self._outcomes, []
+        return taken
+
+    def _end(self, worker: _Worker, alerts: list[Alert], outcome: str) -> None:
+        self.counts[outcome] += len(alerts)
+        at = datetime.now(UTC)
+        with self._lock:
+            self._outcomes += [
+                Outcome(at, a.rule, worker.channel.label, outcome, a.attempts, a.spot, a.needed)
+                for a in alerts
+            ]
+            del self._outcomes[:-OUTCOMES_MAX]
+
     def _run(self, worker: _Worker) -> None:
+        most = 1 if worker.channel.wants_json else DIGEST_MAX
         while not self._stopping.is_set():
             with worker.ready:
                 while not self._stopping.is_set():
-                    wait = worker.queue[0][0] - self.clock() if worker.queue else 1.0
+                    now = self.clock()
+                    wait = worker.queue[0][0] - now if worker.queue else 1.0
                     if worker.queue and wait <= 0:
-                        _, _, alert = heapq.heappop(worker.queue)
+                        batch = [heapq.heappop(worker.queue)[2]]
+                        while len(batch) < most and worker.queue and worker.queue[0][0] <= now:
+                            batch.append(heapq.heappop(worker.queue)[2])
                         break
                     worker.ready.wait(timeout=min(max(wait, 0.01), 1.0))
                 else:
                     return
-            self._send(worker, alert)
+            self._send(worker, batch)
 
-    def _send(self, worker: _Worker, alert: Alert) -> None:
-        alert.attempts += 1
+    def _send(self, worker: _Worker, batch: list[Alert]) -> None:
+        for alert in batch:
+            alert.attempts += 1
+        first = batch[0]
+        if len(batch) == 1:
+            title, text = first.title, first.text
+        else:
+            title = f"{len(batch)} alerts: " + ", ".join(a.title.split(" ", 1)[0] for a in batch)
+            title = title if len(title) <= 120 else title[:119] + "…"
+            text = "\n".join(a.line for a in batch)
         try:
-            sent = worker.channel.send(alert.title, alert.text, alert.spot_json)
+            sent = worker.channel.send(title, text, first.spot_json)
         except Exception:  # a plugin's own bug: counted as a failed send, never a dead worker
             log.exception("sending to %s failed", worker.channel.shown)
             sent = False
-        if sent:
-            self.counts["sent"] += 1
-            log.info("alert %r (rule %s) sent to %s", alert.title, alert.rule, worker.channel.shown)
-            return
-        if alert.attempts >= self.attempts:
-            self.counts["given up"] += 1
-            log.error("alert %r (rule %s) to %s failed %d times: given up", alert.title,
-                      alert.rule, worker.channel.shown, alert.attempts)  # fmt: skip
-            return
-        delay = min(self.retry_first_s * 2 ** (alert.attempts - 1), RETRY_MAX_S)
-        self.counts["retried"] += 1
-        log.warning(
-            "alert %r (rule %s) to %s failed (attempt %d): again in %.0f s",
-            alert.title, alert.rule, worker.channel.shown, alert.attempts, delay,
+        what = f"alert {first.title!r} (rule {first.rule})" if len(batch) == 1 else (
+            f"{len(batch)} alerts"
         )  # fmt: skip
-        with worker.ready:
-            heapq.heappush(worker.queue, (self.clock() + delay, next(self._order), alert))
+        if sent:
+            self._end(worker, batch, "sent")
+            log.info("%s sent to %s", what, worker.channel.shown)
+            return
+        over = [a for a in batch if a.attempts >= self.attempts]
+        again = [a for a in batch if a.attempts < self.attempts]
+        if over:
+            self._end(worker, over, "given up")
+            log.error("%s to %s failed %d times: given up", what, worker.channel.shown,
+                      first.attempts)  # fmt: skip
+        if not again:
+            return
+        self.counts["retried"] += len(again)
+        log.warning("%s to %s failed (attempt %d): again in %.0f s", what,
+                    worker.channel.shown, again[0].attempts, self._delay(again[0]))  # fmt: skip
+        with worker.ready:  # each after its own back-off (a digest may mix fresh and retried)
+            for alert in again:
+                due = self.clock() + self._delay(alert)
+                heapq.heappush(worker.queue, (due, next(self._order), alert))
+
+    def _delay(self, alert: Alert) -> float:
+        return min(self.retry_first_s * 2.0 ** (alert.attempts - 1), RETRY_MAX_S)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Let the queues drain for up to `timeout_s` (what is due now), then stop."""

@@ -63,6 +63,14 @@ def text(spot: dict[str, Any], rule: str, needed: str | None) -> str:
     return "\n".join(lines)
 
 
+def line(spot: dict[str, Any], rule: str, needed: str | None) -> str:
+    """The alert in one line, for a digest of several."""
+    moment = spot.get("spot_time")
+    when = f" {moment:%H:%M}Z" if isinstance(moment, datetime) else ""
+    what = f", {NEEDED_WORDS[needed]}" if needed in NEEDED_WORDS else ""
+    return f"{title(spot)} de {clean(spot.get('spotter'), 24)}{when} ({clean(rule, 40)}{what})"
+
+
 def spot_json(spot: dict[str, Any], rule: str, needed: str | None) -> str:
     """The webhook's body: the rule, what the spot is for the rule's log, and the spot."""
     fields = {name: spot.get(name) for name in JSON_FIELDS}

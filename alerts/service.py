@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -13,6 +14,7 @@ from alerts.channels import Channel, ChannelError
 from alerts.delivery import Delivery
 from alerts.watcher import Watcher
 from dxspots.alertrules import Rules, RulesError
+from dxspots.db.alertlog import RuleRow, store_rules
 
 log = logging.getLogger("dxspots.alerts")
 
@@ -37,8 +39,21 @@ def build_channels(rules: Rules) -> dict[str, Channel]:
     return channels
 
 
-def run(dsn: str, rules: Rules, channels: dict[str, Channel], stop: threading.Event) -> Delivery:
-    """Watch for new spots until `stop` is set; return the delivery (its counts)."""
+def rule_rows(rules: Rules, channels: dict[str, Channel]) -> list[RuleRow]:
+    """The rules as the dashboard lists them: conditions in words, channels by service."""
+    return [
+        RuleRow(number, rule.name, rule.describe(),
+                ", ".join(dict.fromkeys(channels[url].label for url in rules.channels(rule))),
+                rules.cooldown(rule))
+        for number, rule in enumerate(rules.rule, 1)
+    ]  # fmt: skip
+
+
+def run(
+    dsn: str, rules: Rules, channels: dict[str, Channel], stop: threading.Event, source: str = ""
+) -> Delivery:
+    """Watch for new spots until `stop` is set; return the delivery (its counts). `source`
+    (the rules file) is shown with the rules on the dashboard."""
     delivery = Delivery()
     watcher: Watcher | None = None
     wait = 1.0
@@ -49,6 +64,8 @@ def run(dsn: str, rules: Rules, channels: dict[str, Channel], stop: threading.Ev
                     if watcher is None:
                         watcher = Watcher(conn, rules, channels, delivery)
                         watcher.start()
+                        store_rules(conn, rule_rows(rules, channels), source=source,
+                                    at=datetime.now(UTC))  # fmt: skip
                     else:  # carry on after the last spot read, with the new connection
                         watcher.conn = conn
                         watcher.listen()
@@ -63,7 +80,19 @@ def run(dsn: str, rules: Rules, channels: dict[str, Channel], stop: threading.Ev
     finally:
         started = time.monotonic()
         delivery.stop()
+        if watcher is not None:
+            _last_log(dsn, watcher)
         log.info("alerts: stopped (%s; %.1f s to drain)",
                  ", ".join(f"{k} {v}" for k, v in sorted(delivery.counts.items())) or "none sent",
                  time.monotonic() - started)  # fmt: skip
     return delivery
+
+
+def _last_log(dsn: str, watcher: Watcher) -> None:
+    """Store the outcomes of the last sends, if the database answers."""
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+            watcher.conn = conn
+            watcher.keep_log()
+    except psycopg.Error as error:
+        log.warning("alerts: the last outcomes were not logged (%s)", str(error).strip()[:200])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,10 @@ from psycopg.rows import dict_row
 
 from alerts import message
 from alerts.channels import Channel
-from alerts.delivery import Alert, Delivery
+from alerts.delivery import OUTCOMES_MAX, Alert, Delivery
 from dxspots.alertrules import Rule, Rules
 from dxspots.db.alertclaims import claim
+from dxspots.db.alertlog import Outcome, prune, record
 from dxspots.db.writer import SPOTS_CHANNEL
 from dxspots.queries import LATEST_SPOT_ID, new_spots
 from dxspots.queries.needed import judge_spots
@@ -29,6 +31,9 @@ MAX_AGE = timedelta(minutes=10)
 POLL_S = 2.0
 """How often the new spots are read with no notification (one may be missed in a reconnect)."""
 BATCH = 5000
+PRUNE_EVERY = timedelta(hours=1)
+LOGGED = ("id", "spot_time", "dx_call", "freq_khz", "band", "mode")
+"""The spot's fields the alerts log keeps."""
 
 
 class Watcher:
@@ -44,6 +49,8 @@ class Watcher:
         self.delivery = delivery
         self.clock = clock
         self.last_id = 0
+        self.unlogged: list[Outcome] = []
+        self.pruned: datetime | None = None
         self.owners = sorted({r.owner for r in rules.rule if r.owner and r.needed})
 
     def listen(self) -> None:
@@ -58,11 +65,25 @@ class Watcher:
         log.info("alerts: %d rules; new spots after id %d", len(self.rules.rule), self.last_id)
 
     def watch(self, stop: threading.Event) -> None:
-        """Until `stop` is set: wait for a notification (or `POLL_S`), then read and match."""
+        """Until `stop` is set: wait for a notification (or `POLL_S`), then read and match,
+        and log what the channels did."""
         while not stop.is_set():
             for _ in self.conn.notifies(timeout=POLL_S, stop_after=1):
                 pass
             self.step()
+            self.keep_log()
+
+    def keep_log(self) -> None:
+        """Store the alerts' outcomes since the last call (kept for the next call if the
+        database goes away meanwhile), and once an hour forget the old ones."""
+        self.unlogged += self.delivery.take_outcomes()
+        del self.unlogged[:-OUTCOMES_MAX]
+        record(self.conn, self.unlogged)
+        self.unlogged = []
+        now = self.clock()
+        if self.pruned is None or now - self.pruned >= PRUNE_EVERY:
+            prune(self.conn, now)
+            self.pruned = now
 
     def step(self) -> int:
         """Read every spot stored since the last step and match it; return how many."""
@@ -102,7 +123,10 @@ class Watcher:
         )  # fmt: skip
 
     def send(self, rule: Rule, spot: dict[str, Any], needed: str | None) -> None:
-        title, text = message.title(spot), message.text(spot, rule.name, needed)
-        body = message.spot_json(spot, rule.name, needed)
-        for url in self.rules.channels(rule):
-            self.delivery.submit(self.channels[url], Alert(rule.name, title, text, body))
+        alert = Alert(
+            rule.name, message.title(spot), message.text(spot, rule.name, needed),
+            message.line(spot, rule.name, needed), message.spot_json(spot, rule.name, needed),
+            {name: spot.get(name) for name in LOGGED}, needed,
+        )  # fmt: skip
+        for url in self.rules.channels(rule):  # each channel its own (it counts its tries)
+            self.delivery.submit(self.channels[url], replace(alert))

@@ -26,6 +26,7 @@ navigation = st.navigation(
         st.Page(PAGES / "board.py", title="DX board", icon=":material/view_list:"),
         st.Page(PAGES / "needed.py", title="Needed", icon=":material/star:"),
         st.Page(PAGES / "map.py", title="Map", icon=":material/map:"),
+        st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:"),
         st.Page(PAGES / "propagation.py", title="Propagation", icon=":material/public:"),
         st.Page(PAGES / "dx.py", title="DX", icon=":material/travel_explore:"),
         st.Page(PAGES / "messages.py", title="Messages", icon=":material/forum:"),

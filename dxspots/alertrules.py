@@ -185,6 +185,27 @@ class Rule(_Strict):
             str(spot.get("comment") or ""), self.comment_words
         )
 
+    def describe(self) -> str:
+        """Its conditions in a line of words, as the dashboard's Alerts page lists them."""
+        parts = [
+            f"{label} {', '.join(str(v) for v in values)}"
+            for label, values in (
+                ("calls", self.calls), ("entities", self.entities), ("bands", self.bands),
+                ("modes", self.modes), ("mode classes", self.mode_classes),
+                ("spotters in", self.spotter_continents),
+                ("spotters in CQ zones", self.spotter_cq_zones), ("DX in", self.dx_continents),
+                ("comment has", self.comment_words),
+            )
+            if values is not None
+        ]  # fmt: skip
+        if self.skimmer is not None:
+            parts.append("skimmers only" if self.skimmer else "humans only")
+        if self.min_snr is not None:
+            parts.append(f"SNR at least {self.min_snr} dB")
+        if self.needed is not None:
+            parts.append(f"new for {self.owner}'s log: {', '.join(self.needed)}")
+        return "; ".join(parts) or "every spot"
+
 
 def _has_word(comment: str, words: list[str]) -> bool:
     found = set(re.findall(r"[a-z0-9/+.-]+", comment.lower()))

@@ -37,5 +37,5 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
     print(f"alerts: {len(rules.rule)} rules from {path}, {len(channels)} channels",
           file=sys.stderr, flush=True)  # fmt: skip
     with writer_dsn(settings) as dsn:
-        run(dsn, rules, channels, stop)
+        run(dsn, rules, channels, stop, str(path))
     return 0

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from dxspots.db.nodestatus import SILENT_AFTER_S
 from dxspots.queries import live, rows
+from dxspots.queries.alertlog import AlertRulesParams, AlertsParams, alert_rules, alerts
 from dxspots.queries.filters import (
     BAND_ORDER,
     BAND_RANK,
@@ -586,6 +587,15 @@ CATALOGUE: dict[str, Query] = {
         _query("log_owners", LogOwnersParams, rows.LogOwnerRow, log_owners,
                doc="The owners of imported logs (`dxspots log import --owner`): QSOs, "
                "confirmed QSOs, distinct entities worked and confirmed, last import."),
+        _query("alert_rules", AlertRulesParams, rows.AlertRuleRow, alert_rules,
+               doc="The alert rules `dxspots alerts` runs, in their file's order, as it "
+               "loaded them at its start: conditions in words, channels by service name "
+               "(never a URL), cool-down."),
+        _query("alerts", AlertsParams, rows.AlertRow, alerts,
+               doc="Alerts, newest first, one row per alert and channel: `sent`, `given up` "
+               "after every try, or `dropped` (the channel's queue was full), with the "
+               "spot. Window default the last day, at most 31 days (as long as they are "
+               "kept)."),
         _query("dx_board", live.DxBoardParams, rows.DxBoardRow, live.dx_board,
                doc="One row per DX call and band, newest first: spots, distinct spotters, "
                "first and last seen, best SNR, the latest frequency, mode, comment and "

@@ -332,3 +332,35 @@ class LogOwnerRow(TypedDict):
     """Distinct DXCC entities worked (QSOs without an entity are not counted)."""
     entities_confirmed: int
     last_import: datetime
+
+
+class AlertRuleRow(TypedDict):
+    """An alert rule as `dxspots alerts` loaded it (its channels by service name only)."""
+
+    position: int
+    name: str
+    conditions: str
+    """What a spot must be, in words ("every spot" for a rule without conditions)."""
+    channels: str
+    cooldown_minutes: int
+    loaded_at: datetime
+    source: str
+    """The rules file."""
+
+
+class AlertRow(TypedDict):
+    """One alert on one channel: what became of it, and the spot it was for."""
+
+    at: datetime
+    rule: str
+    channel: str
+    outcome: str
+    """`sent`, `given up` (after every try) or `dropped` (the channel's queue was full)."""
+    attempts: int
+    spot_id: int | None
+    spot_time: datetime | None
+    dx_call: str | None
+    freq_khz: float | None
+    band: str | None
+    mode: str | None
+    needed: str | None

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from dxspots.db.logbook import refresh_slots, store_qsos
 from dxspots.db.writer import SpotWriter
 from dxspots.logbook import Qso
+from dxspots.queries import fetch, plan
 from dxspots.spot import Spot
 from tests.conftest import REPO
 from tests.e2e.apiprocess import free_port
@@ -219,6 +220,55 @@ def test_alerts_arrive_once_per_window_across_restarts_and_never_for_history(
     time.sleep(2)
     assert [h["spot"]["band"] for h in receiver.to("/hook")] == ["20m", "40m"]
     assert not any(h["spot"]["dx_call"] == "3Y0K" for h in receiver.to("/hook"))  # history
+    assert alerts.stop() == 0
+    # What the dashboard's Alerts page shows: the rules in words, channels by service only,
+    # and every alert's outcome (logged by the time the process has stopped).
+    rules = catalogue(db_dsn, "alert_rules")
+    assert [(r["name"], r["conditions"], r["channels"]) for r in rules] == [
+        ("Bouvet", "calls 3Y0*", "dxspots spot webhook (http), E-Mail"),
+        ("New ones for DL9ZZ", "new for DL9ZZ's log: entity", "ntfy"),
+        ("Flaky", "calls K1FL", "dxspots spot webhook (http)"),
+    ]
+    assert str(receiver.port) not in repr(rules) and str(mailbox.port) not in repr(rules)
+    logged = catalogue(db_dsn, "alerts")
+    assert {(a["rule"], a["dx_call"], a["band"], a["channel"], a["outcome"], a["attempts"])
+            for a in logged} == {
+        ("Bouvet", "3Y0J", "20m", "dxspots spot webhook (http)", "sent", 1),
+        ("Bouvet", "3Y0J", "20m", "E-Mail", "sent", 1),
+        ("Bouvet", "3Y0J", "40m", "dxspots spot webhook (http)", "sent", 1),
+        ("Bouvet", "3Y0J", "40m", "E-Mail", "sent", 1),
+        ("New ones for DL9ZZ", "3Y0J", "20m", "ntfy", "sent", 1),
+        ("New ones for DL9ZZ", "JA1ZZ", "20m", "ntfy", "sent", 1),
+        ("New ones for DL9ZZ", "3Y0J", "40m", "ntfy", "sent", 1),  # still a new one, on 40m
+        ("Flaky", "K1FL", "20m", "dxspots spot webhook (http)", "sent", 3),
+    }  # fmt: skip
+    assert len(logged) == 8 and logged[0]["at"] >= logged[-1]["at"]
+    assert {a["needed"] for a in logged if a["rule"] == "New ones for DL9ZZ"} == {"entity"}
+
+
+def catalogue(dsn: str, name: str, **raw: object) -> list[dict[str, Any]]:
+    with psycopg.connect(dsn) as conn:
+        return fetch(conn, plan(name, raw)).items
+
+
+def test_the_database_going_away_is_waited_out_and_no_spot_is_missed(
+    env: dict[str, str], db_dsn: str, tmp_path: Path, receiver: Receiver
+) -> None:
+    alerts = AlertsProcess(env, tmp_path / "alerts.log")
+    write(db_dsn, spot("3Y0A", "Bouvet"))
+    wait_for(lambda: len(receiver.to("/hook")) == 1, "the first alert")
+    with psycopg.connect(db_dsn, autocommit=True) as admin:  # its connection cut, as a restart
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+        assert cut is not None and cut[0] >= 1
+        write(db_dsn, spot("3Y0B", "Bouvet"))  # stored while it is away
+    wait_for(lambda: "the database is back" in alerts.text(), "the reconnection")
+    write(db_dsn, spot("3Y0C", "Bouvet"))
+    wait_for(lambda: len(receiver.to("/hook")) == 3, "the alerts after the cut")
+    assert [h["spot"]["dx_call"] for h in receiver.to("/hook")] == ["3Y0A", "3Y0B", "3Y0C"]
+    assert "the database is away" in alerts.text()
     assert alerts.stop() == 0
 
 

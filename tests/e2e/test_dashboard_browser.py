@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from dxspots.db.alertlog import Outcome, RuleRow, record, store_rules
 from dxspots.db.logbook import refresh_slots, store_qsos
 from dxspots.db.writer import SpotWriter
 from dxspots.logbook import Qso
@@ -36,14 +37,15 @@ PAGES = [  # path, title, charts to wait for
     ("board", "DX board", 0),
     ("needed", "Needed", 0),
     ("map", "Map", 1),
+    ("alerts", "Alerts", 0),
     ("propagation", "Propagation", 3),
     ("dx", "DX", 1),
     ("messages", "Messages", 0),
     ("collector", "Collector", 0),
     ("export", "Export", 0),
 ]
-NAVIGATION = ["Live", "DX board", "Needed", "Map", "Propagation", "DX", "Messages", "Collector",
-              "Export"]  # fmt: skip
+NAVIGATION = ["Live", "DX board", "Needed", "Map", "Alerts", "Propagation", "DX", "Messages",
+              "Collector", "Export"]  # fmt: skip
 WIDTH = 1280
 """The screen width the pages must fit (a laptop's browser window)."""
 
@@ -65,6 +67,10 @@ def dashboard(db_dsn: str, tmp_path: Path) -> Iterator[str]:
         store_qsos(conn, "DL9ZZ", [Qso("VP8PJ", now - timedelta(days=300), "20m", "CW", "CW",
                                        "Falkland Islands", 141, True)])  # fmt: skip
         refresh_slots(conn, "DL9ZZ")
+        store_rules(conn, [RuleRow(1, "Bouvet", "calls 3Y0*", "E-Mail", 30)], source="alerts.toml",
+                    at=now)  # fmt: skip
+        record(conn, [Outcome(now, "Bouvet", "E-Mail", "sent", 1,
+                              {"id": 1, "dx_call": "3Y0J", "band": "20m"}, None)])  # fmt: skip
     with psycopg.connect(db_dsn, autocommit=True) as admin:
         admin.execute(
             "INSERT INTO node_status (node, host, port, software, logged_in, updated_at)"
@@ -133,7 +139,7 @@ def test_every_page_renders_in_chromium(dashboard: str, chromium: str, tmp_path:
             for path, title, charts in PAGES:
                 page.goto(f"{dashboard}/{path}")
                 assert_page_is_whole(page, title, charts)
-                if path in ("board", "needed", "messages"):
+                if path in ("board", "needed", "messages", "alerts"):
                     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
                 page.screenshot(path=str(shots / f"{path or 'live'}.png"), full_page=True)
             # A bookmarked view: the filters come back from the address.

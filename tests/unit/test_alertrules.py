@@ -123,3 +123,15 @@ def test_the_file_is_read_once_with_its_name_in_errors(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe")
     with pytest.raises(RulesError, match="cannot be read"):
         load_rules(path)
+
+
+def test_each_rule_is_described_in_words_for_the_dashboard() -> None:
+    bouvet, mine, ft8, africa = parse_rules(RULES).rule
+    assert bouvet.describe() == "calls 3Y0*, 3Y/?*; bands 20m, 40m"
+    assert mine.describe() == (
+        "spotters in EU; comment has up, split; humans only; new for DL9ZZ's log: entity, band"
+    )
+    assert ft8.describe() == "modes FT8; spotters in CQ zones 14; SNR at least 10 dB"
+    assert africa.describe() == "entities bouvet; mode classes CW; DX in AF"
+    anything = parse_rules('[[rule]]\nname = "all"\nchannels = ["json://127.0.0.1:9/"]')
+    assert anything.rule[0].describe() == "every spot"
