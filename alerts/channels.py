@@ -53,11 +53,14 @@ class Channel:
     """One channel: its apprise object, the URL as it may be shown (no secrets), and whether
     it takes the spot as JSON."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, spacing_s: float | None = None) -> None:
         self.url = url
         self.notifier = apprise.Apprise()
         if not self.notifier.add(url):
             raise ChannelError("not a channel apprise knows (see docs/alerts.md)")
+        if spacing_s is not None:  # else apprise's own for the service (5.5 s for most)
+            for plugin in self.notifier:
+                plugin.request_rate_per_sec = spacing_s
         self.label = str(self.notifier[0].service_name)
         """The service's name ("ntfy", "E-Mail"): all the dashboard is told of a channel."""
         scheme = url.split("://", 1)[0].lower()

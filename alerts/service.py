@@ -30,7 +30,7 @@ def build_channels(rules: Rules) -> dict[str, Channel]:
             if url in channels:
                 continue
             try:
-                channels[url] = Channel(url)
+                channels[url] = Channel(url, rules.defaults.spacing_seconds)
             except ChannelError as error:
                 scheme = url.split("://", 1)[0][:20] if "://" in url else "(no scheme)"
                 raise RulesError(

@@ -61,6 +61,9 @@ class _Strict(BaseModel):
 class Defaults(_Strict):
     cooldown_minutes: Annotated[int, Field(ge=0, le=7 * 1440)] = 30
     channels: list[str] = Field(default_factory=list, max_length=20)
+    spacing_seconds: Annotated[float, Field(ge=0, le=600)] | None = None
+    """The least time between two sends to one channel (unset: each service's own in
+    apprise, 5.5 s for most; 0 suits your own mail relay or ntfy server)."""
 
 
 class Rule(_Strict):

@@ -8,6 +8,7 @@ from dashboard import charts, data, notices
 from dashboard.calllinks import lookup_url
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
+from dashboard.logowner import log_owner
 from dashboard.literal import literal
 from dxspots.bands import band_order
 from dxspots.queries import Page, ParameterError, read_params
@@ -51,7 +52,7 @@ def lookups(call: str) -> None:
         )
 
 
-def callsign() -> None:
+def callsign(owner: str | None = None) -> None:
     st.subheader("A callsign's history")
     call = st.text_input("Call", value=st.query_params.get("dx_call", ""), placeholder="VP8PJ")
     call = call.strip().upper()
@@ -64,7 +65,7 @@ def callsign() -> None:
         st.warning(f"{literal(error.message)}.")  # it quotes the call
         return
     st.query_params["dx_call"] = call
-    page = data.query("callsign", dx_call=call, limit=100)
+    page = data.query("callsign", dx_call=call, limit=100, owner=owner)
     summary = page.extras["summary"]
     lookups(call)
     if not summary["spots"]:
@@ -100,8 +101,9 @@ def page() -> None:
     with guarded():
         notices.show()
         filters = spot_filters()
+        owner = log_owner()
         top(filters)
-        callsign()
+        callsign(owner)
 
 
 page()

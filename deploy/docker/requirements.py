@@ -1,6 +1,6 @@
-"""Print the requirements of dxspots and one of its extras, from pyproject.toml, one per line.
+"""Print the requirements of dxspots and some of its extras, from pyproject.toml, one per line.
 
-    python requirements.py EXTRA < pyproject.toml
+    python requirements.py EXTRA [EXTRA...] < pyproject.toml
 
 The Dockerfile installs these before it copies the source, so a change to the code rebuilds
 only the layer that installs dxspots itself, not every dependency (docs/benchmarks.md).
@@ -12,5 +12,6 @@ import sys
 import tomllib
 
 project = tomllib.loads(sys.stdin.read())["project"]
-for requirement in [*project["dependencies"], *project["optional-dependencies"][sys.argv[1]]]:
+extras = [name for extra in sys.argv[1:] for name in project["optional-dependencies"][extra]]
+for requirement in [*project["dependencies"], *extras]:
     print(requirement)

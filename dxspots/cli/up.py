@@ -58,15 +58,42 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, interrupt)
     simulated = args.simulate or settings.callsign is None
+    rules = alert_rules(settings)  # a mistake in them stops `up` before anything starts
     try:
         with single_instance(settings.data_dir):
             check_ports(up_ports(settings))  # before anything starts, and before the banner
-            return _up(settings, simulated)
+            return _up(settings, simulated, rules)
     except SuperviseError as error:
         raise CommandError(str(error)) from None
 
 
-def _up(settings: Settings, simulated: bool) -> int:
+def alert_rules(settings: Settings) -> str | None:
+    """With a rules file (DXSPOTS_ALERT_RULES, else `alerts.toml` in the data directory), the
+    line `up` prints for the alerts it starts, the rules and channels checked; else None.
+    `CommandError` naming the rule and field, or the missing extra."""
+    path = settings.alert_rules_path
+    if not path.is_file():
+        return None
+    from dxspots.alertrules import RulesError, load_rules
+
+    try:
+        from alerts.service import build_channels
+    except ImportError:
+        raise CommandError(
+            f"{path}: alert rules, but the alerts extra is not installed: "
+            "pip install 'dxspots[alerts]' (or move the file away)"
+        ) from None
+    try:
+        rules = load_rules(path)
+        channels = build_channels(rules)
+    except RulesError as error:
+        raise CommandError(f"DXSPOTS_ALERT_RULES: {error}") from None
+    count, channel_count = len(rules.rule), len(channels)
+    return (f"{count} rule{'' if count == 1 else 's'} from {path}, {channel_count} "
+            f"channel{'' if channel_count == 1 else 's'}")  # fmt: skip
+
+
+def _up(settings: Settings, simulated: bool, rules: str | None = None) -> int:
     """`cmd_up` once the ports and the data directory are known to be free."""
     import json
 
@@ -108,6 +135,9 @@ def _up(settings: Settings, simulated: bool) -> int:
             Service("the API", ["api"], env),
             Service("the dashboard", ["dashboard"], env),
         ]
+        if rules is not None:
+            alerts_env = env | {"DXSPOTS_ALERT_RULES": str(settings.alert_rules_path)}
+            services.append(Service("the alerts", ["alerts"], alerts_env))
         api = f"http://{settings.api_host}:{settings.api_port}"
         dashboard = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
         if simulated:
@@ -134,6 +164,7 @@ def _up(settings: Settings, simulated: bool) -> int:
             f"  {banner}\n"
             f"  dashboard  {dashboard}\n  API        {api}  ({api}/openapi.json)\n"
             f"  database   {Redactor(dsn_secrets(dsn))(dsn)}  ({password})\n"
+            f"  alerts     {rules or 'none (no ' + str(settings.alert_rules_path) + ')'}\n"
             "Press Ctrl-C to stop everything."
         )
         # From here a stop (Ctrl-C, SIGTERM, a closed terminal) is the supervisor's to do.

@@ -157,6 +157,7 @@ class CallsignParams(Limited):
         ),
     ]
     cursor: Cursor = None
+    owner: Owner = None
 
 
 class NodesParams(Limited):
@@ -384,9 +385,16 @@ def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
     values: dict[str, Any] = {"fetch": fetch, "dx_call": p.dx_call}
     parts: list[sql.Composable] = [sql.SQL("dx_call = %(dx_call)s")]
     _after_cursor(p.cursor, values, parts)
-    recent = sql.SQL(
-        "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
-    ).format(_SPOT_LIST, where(parts))
+    if p.owner is None:
+        recent = sql.SQL(
+            "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
+        ).format(_SPOT_LIST, where(parts))
+    else:  # each spot judged against the owner's log, as `spots` does
+        values |= needed_values(p.owner)
+        recent = sql.SQL(
+            "SELECT {}, {} AS needed FROM spots s {} {} ORDER BY spot_time DESC, id DESC"
+            " LIMIT %(fetch)s"
+        ).format(_SPOT_LIST, sql.SQL(NEEDED_SQL), sql.SQL(NEEDED_JOIN), where(parts))
     one = {"dx_call": p.dx_call, "band_order": BAND_ORDER}
     # From the call's rollups (migration 0012): O(days it was active), not O(its spots),
     # and still whole after raw partitions are dropped. The entity and continent are those

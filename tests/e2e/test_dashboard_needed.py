@@ -109,6 +109,21 @@ def test_the_needed_page_lists_what_the_log_needs_new_ones_first(
     assert any("★ new one" in caption.value for caption in at.caption)
 
 
+def test_a_calls_history_on_the_dx_page_is_marked_too(
+    logged: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judged = catalogue(logged, "spots", limit=100, owner=OWNER)
+    call = next(str(row["dx_call"]) for row in judged if row["needed"] == "entity")
+    at = app(logged, monkeypatch, owner=OWNER, dx_call=call)
+    at.switch_page("views/dx.py").run()
+    no_errors(at)
+    history = catalogue(logged, "callsign", dx_call=call, limit=100, owner=OWNER)
+    shown = next(t.value for t in at.dataframe if "needed" in t.value.columns)
+    assert len(shown) == len(history) and set(shown["needed"]) == {"★ new one"}
+    owner_box(at).select("nobody").run()  # type: ignore[attr-defined]
+    assert not any("needed" in t.value.columns for t in at.dataframe)
+
+
 def test_the_map_marks_the_dx_end_of_the_paths_the_log_needs(
     db_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,7 +75,8 @@ def up_env(data_dir: Path, api: int, dashboard: int, **settings: str) -> dict[st
     )
 
 
-def run_up(env: dict[str, str], log: Path, *args: str, ctrl_c: bool, expect_node: str) -> str:
+def run_up(env: dict[str, str], log: Path, *args: str, ctrl_c: bool, expect_node: str,
+           also: Callable[[], object] | None = None) -> str:  # fmt: skip
     """Run `dxspots up`, wait for the API, the dashboard, spots and `expect_node` logged in,
     then stop it: Ctrl-C as a terminal sends it (SIGINT to the whole process group), or
     SIGTERM to `up` alone as a service manager would. Return what it printed."""
@@ -105,6 +106,8 @@ def run_up(env: dict[str, str], log: Path, *args: str, ctrl_c: bool, expect_node
             return [(n["node"], n["logged_in"]) for n in items]
 
         assert wait_for(nodes, 40, "the node status", log) == [(expect_node, True)]
+        if also is not None:
+            wait_for(also, 60, "what the test waits for", log)
     finally:
         if ctrl_c:
             os.killpg(process.pid, signal.SIGINT)
@@ -124,10 +127,42 @@ def run_up(env: dict[str, str], log: Path, *args: str, ctrl_c: bool, expect_node
 def test_up_with_a_configured_database_and_simulate_over_a_callsign(
     db_dsn: str, data_dir: Path, tmp_path: Path
 ) -> None:
-    """`--simulate` keeps to the simulated node even with a callsign set."""
+    """`--simulate` keeps to the simulated node even with a callsign set; with a rules file in
+    the data directory, the alerts run too (a mistake in it stops `up` before anything)."""
     env = up_env(data_dir, free_port(), free_port(), database_url=db_dsn, callsign="DL1ABC")
-    text = run_up(env, tmp_path / "up.log", "--simulate", ctrl_c=False, expect_node="simulator")
+    rules = data_dir / "alerts.toml"
+    rules.write_text('[[rule]]\nname = "all"\nbands = ["21m"]\nchannels = ["json://127.0.0.1:9/"]')
+    refused = subprocess.run(
+        [sys.executable, "-m", "dxspots.cli", "up", "--simulate"], check=False, env=env, cwd=REPO,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "rule 1 ('all'): bands: unknown band '21m'" in (
+        refused.stderr
+    )
+    hooks: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hooks.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    rules.write_text(f'[[rule]]\nname = "all"\nchannels = '
+                     f'["spothook://127.0.0.1:{receiver.server_address[1]}/dx"]')  # fmt: skip
+    try:
+        text = run_up(env, tmp_path / "up.log", "--simulate", ctrl_c=False,
+                      expect_node="simulator", also=lambda: hooks)  # fmt: skip
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
     assert "SIMULATED SPOTS" in text and "the configured server" in text
+    assert f"alerts     1 rule from {rules}, 1 channel" in text
+    assert json.loads(hooks[0])["rule"] == "all"
     assert not (data_dir / "postgres").exists()  # no server of its own
 
 

@@ -111,6 +111,20 @@ def test_a_burst_reaches_a_person_as_a_digest_and_each_alert_is_logged(
     delivery.stop()
 
 
+def test_spacing_set_to_zero_sends_to_your_own_server_at_once(server: tuple[int, Posts]) -> None:
+    port, posts = server
+    push = Channel(f"ntfy://127.0.0.1:{port}/dx", spacing_s=0)
+    delivery = Delivery()
+    started = time.monotonic()
+    for n in range(5):
+        delivery.submit(push, alert(f"3Y0{chr(65 + n)}"))
+        time.sleep(0.2)  # one at a time: nothing waits, so each goes alone
+    wait_for(lambda: len(posts.to("/")) == 5, "five pushes", timeout=5)
+    assert time.monotonic() - started < 3  # apprise's default would take 22 s
+    assert [p["title"].split()[0] for p in posts.to("/")] == [f"3Y0{chr(65 + n)}" for n in range(5)]
+    delivery.stop()
+
+
 def test_webhooks_get_one_request_per_spot_even_in_a_burst(server: tuple[int, Posts]) -> None:
     port, posts = server
     hook = Channel(f"spothook://127.0.0.1:{port}/hook")

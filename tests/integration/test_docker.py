@@ -62,10 +62,12 @@ def test_dockerfiles_pass_hadolint() -> None:
 
 def test_each_role_image_has_only_its_extra_and_runs_unprivileged() -> None:
     found = stages()
-    for role, extra in (("api", "api"), ("dashboard", "dashboard"), ("collector", "collector")):
+    # The collector's image is the writer side's: the collector, and `dxspots alerts`.
+    for role, extra in (("api", "api"), ("dashboard", "dashboard"),
+                        ("collector", "collector,alerts")):  # fmt: skip
         build = " ".join(found[f"build-{role}"])
-        assert re.findall(r'"\.\[(\w+)\]"', build) == [extra], build
-        assert re.findall(r"requirements\.py (\w+)", build) == [extra], build
+        assert re.findall(r'"\.\[([\w,]+)\]"', build) == [extra], build
+        assert re.findall(r"requirements\.py ([\w ]+?) <", build) == [extra.replace(",", " ")]
         image = found[role]
         assert image[0].startswith("FROM runtime AS")
         copies = [line for line in image if line.startswith("COPY")]
@@ -99,8 +101,19 @@ def test_compose_services_are_wired_as_documented() -> None:
         "proxy",
         "simulator",
         "replica",
+        "alerts",
     }
     assert services["proxy"]["profiles"] == ["proxy"]
+    # Alerts: opt-in (a missing rules file would be made a directory), the collector's image,
+    # the writer's login (it writes the cool-down and the log), the rules read-only.
+    alerts = services["alerts"]
+    assert alerts["profiles"] == ["alerts"] and alerts["command"] == ["dxspots", "alerts"]
+    assert alerts["image"] == services["collector"]["image"] and "build" not in alerts
+    assert alerts["environment"]["DXSPOTS_DATABASE_URL"].startswith("postgresql://dxspots:")
+    assert alerts["volumes"] == ["${ALERT_RULES:-./alerts.toml}:/etc/dxspots/alerts.toml:ro"]
+    assert alerts["environment"]["DXSPOTS_ALERT_RULES"] == "/etc/dxspots/alerts.toml"
+    assert alerts["read_only"] is True and "ports" not in alerts
+    assert alerts["healthcheck"] == {"disable": True}  # the image's asks the collector's port
     assert services["replica"]["profiles"] == ["replica"]
     assert services["replica"]["image"] == services["postgres"]["image"]
     assert services["simulator"]["profiles"] == ["demo"]

@@ -134,6 +134,15 @@ def test_the_dx_board_marks_its_rows_by_their_latest_spot(judged: str) -> None:
     assert "needed" not in answer(judged, "dx_board", minutes=60)[0]
 
 
+def test_a_calls_history_is_judged_spot_by_spot_as_the_spots_are(judged: str) -> None:
+    judged_spots = {row["id"]: row["needed"] for row in answer(judged, "spots", owner=OWNER,
+                                                               minutes=60)}  # fmt: skip
+    for call, _, _, _, kind in CASES:
+        rows = answer(judged, "callsign", dx_call=call, owner=OWNER)
+        assert rows and all(row["needed"] == kind == judged_spots[row["id"]] for row in rows)
+    assert "needed" not in answer(judged, "callsign", dx_call=CASES[0][0])[0]
+
+
 def test_log_owners_sums_each_log(judged: str) -> None:
     (row,) = answer(judged, "log_owners")
     assert (row["owner"], row["qsos"], row["confirmed"]) == (OWNER, 3, 2)

@@ -135,3 +135,11 @@ def test_each_rule_is_described_in_words_for_the_dashboard() -> None:
     assert africa.describe() == "entities bouvet; mode classes CW; DX in AF"
     anything = parse_rules('[[rule]]\nname = "all"\nchannels = ["json://127.0.0.1:9/"]')
     assert anything.rule[0].describe() == "every spot"
+
+
+def test_spacing_is_optional_and_bounded() -> None:
+    assert parse_rules(RULES).defaults.spacing_seconds is None  # apprise's own per service
+    text = RULES.replace("[defaults]\n", "[defaults]\nspacing_seconds = 0\n")
+    assert parse_rules(text).defaults.spacing_seconds == 0
+    with pytest.raises(RulesError, match=r"defaults\.spacing_seconds: .*greater than or equal"):
+        parse_rules(RULES.replace("[defaults]\n", "[defaults]\nspacing_seconds = -1\n"))
