@@ -8,8 +8,8 @@ from dashboard import charts, data, notices
 from dashboard.calllinks import lookup_url
 from dashboard.filters import spot_filters
 from dashboard.guard import guarded
-from dashboard.logowner import log_owner
 from dashboard.literal import literal
+from dashboard.logowner import log_owner
 from dxspots.bands import band_order
 from dxspots.queries import Page, ParameterError, read_params
 from dxspots.queries.catalogue import CallsignParams
