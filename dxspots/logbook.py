@@ -12,7 +12,10 @@ and whether it is confirmed. Pure: `QsoReader.read` turns one ADIF record
 - **Entity**: the record's ``DXCC`` number when the country file knows it (its ``cty.csv``
   gives the numbers), else the call looked up in the country file, as for spots.
 - **Confirmed**: ``QSL_RCVD`` or ``LOTW_QSL_RCVD`` is ``Y`` (or ``V``, verified): a card or
-  LoTW, what DXCC accepts. LoTW's own reports say it with ``QSL_RCVD``.
+  LoTW, what DXCC accepts. LoTW's own reports say it with ``QSL_RCVD``, and with
+  ``APP_LoTW_2xQSL`` ``Y`` or an ``APP_LoTW_RXQSL`` date (when the QSL came), which count too.
+- LoTW's ``APP_LoTW_MODEGROUP`` (CW, PHONE, DATA), when present, is the mode class: it is
+  LoTW's own DXCC grouping of the mode.
 """
 
 from __future__ import annotations
@@ -112,7 +115,8 @@ def qso_from_record(fields: Mapping[str, str], reader: QsoReader) -> Qso | str:
     if band is None:
         return f"no usable BAND or FREQ ({fields.get('BAND', fields.get('FREQ', ''))[:12]!r})"
     logged = (fields.get("SUBMODE") or fields.get("MODE") or "").strip().upper()
-    kind = mode_class(fields.get("MODE"), fields.get("SUBMODE"))
+    group = fields.get("APP_LOTW_MODEGROUP", "").strip().upper()  # LoTW's own DXCC class
+    kind = group if group in MODE_CLASSES else mode_class(fields.get("MODE"), fields.get("SUBMODE"))
     if kind is None:
         return "no MODE"
     dxcc: int | None = None
@@ -121,7 +125,8 @@ def qso_from_record(fields: Mapping[str, str], reader: QsoReader) -> Qso | str:
         dxcc = int(number)
     entity = _entity(call, dxcc, reader)
     confirmed = any(fields.get(name, "").strip().upper() in _YES
-                    for name in ("QSL_RCVD", "LOTW_QSL_RCVD"))  # fmt: skip
+                    for name in ("QSL_RCVD", "LOTW_QSL_RCVD", "APP_LOTW_2XQSL")) or bool(
+        fields.get("APP_LOTW_RXQSL", "").strip())  # fmt: skip
     return Qso(call, moment, band, logged[:20], kind, entity, dxcc, confirmed)
 
 

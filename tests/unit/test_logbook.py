@@ -70,6 +70,16 @@ def test_confirmed_by_card_or_lotw(reader: QsoReader) -> None:
     assert qso(reader, lotw_qsl_rcvd="V").confirmed
     assert qso(reader, qsl_rcvd="y").confirmed
     assert not qso(reader, qsl_rcvd="N", lotw_qsl_rcvd="R").confirmed
+    # LoTW's own fields on its QSL records.
+    assert qso(reader, app_lotw_2xqsl="Y").confirmed
+    assert qso(reader, app_lotw_rxqsl="2026-11-29 12:00:00").confirmed
+    assert not qso(reader, app_lotw_2xqsl="N", app_lotw_rxqsl=" ").confirmed
+
+
+def test_lotws_mode_group_is_the_class_when_given(reader: QsoReader) -> None:
+    assert qso(reader, mode="DIGITALVOICE", app_lotw_modegroup="PHONE").mode_class == "PHONE"
+    assert qso(reader, mode="SSTV", app_lotw_modegroup="data").mode_class == "DATA"
+    assert qso(reader, mode="CW", app_lotw_modegroup="IMAGE").mode_class == "CW"  # unknown: MODE
 
 
 @pytest.mark.parametrize(
