@@ -3,14 +3,19 @@ report, a Club Log export, broken records), a real process, a real database."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPO
 from tests.integration.test_cli import run
 
 LOGGER = """Exported by a logger
@@ -141,3 +146,45 @@ def test_an_owner_the_api_would_refuse_is_refused_here(env: dict[str, str], tmp_
     mine = write(tmp_path, "mine.adi", LOGGER)
     result = run("log", "import", str(mine), "--owner", "CLUB LOG", env=env)
     assert result.returncode == 1 and "--owner: 'CLUB LOG' is not a call" in result.stderr
+
+
+def test_an_import_stopped_midway_leaves_the_marks_true_to_what_was_stored(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Ctrl-C after the first batches: what was stored stays, and `log_slots` (the marks)
+    counts exactly that, not the log before the import."""
+    prefixes = ("DL", "JA", "K", "KL7", "W")  # entities the small country file knows
+    records = [
+        f"<CALL:{len(c)}>{c} <QSO_DATE:8>2026{1 + n % 12:02d}{1 + n % 28:02d} <TIME_ON:4>"
+        f"{n % 24:02d}{n % 60:02d} <BAND:3>{('20M', '40M', '15M')[n % 3]} <MODE:2>"
+        f"{('CW', 'FM')[n % 2]} <EOR>\n"
+        for n in range(200_000)
+        for c in [f"{prefixes[n % 5]}{n % 10}{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}"]
+    ]  # fmt: skip
+    path = write(tmp_path, "big.adi", "<EOH>\n" + "".join(records))
+    dsn = env["DXSPOTS_DATABASE_URL"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DXSPOTS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dxspots.cli", "log", "import", str(path), "--owner", "DL9ZZ"],
+        env=base | env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not conn.execute("SELECT count(*) FROM log_qsos").fetchone()[0]:  # type: ignore[index]
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    with psycopg.connect(dsn) as conn:
+        stored = conn.execute("SELECT count(*) FROM log_qsos").fetchone()[0]  # type: ignore[index]
+        expected = conn.execute(
+            "SELECT dx_entity, band, mode_class, count(*), bool_or(confirmed) FROM log_qsos"
+            " WHERE owner = 'DL9ZZ' AND dx_entity IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).fetchall()
+        slots = conn.execute(
+            "SELECT dx_entity, band, mode_class, qsos, confirmed FROM log_slots"
+            " WHERE owner = 'DL9ZZ' ORDER BY 1, 2, 3"
+        ).fetchall()
+    assert 0 < stored < 200_000  # stopped midway, what was stored kept
+    assert slots == expected and slots
