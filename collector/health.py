@@ -50,6 +50,19 @@ class Health:
         return "unavailable: " + "; ".join(self.reasons)
 
 
+def status_line(verdict: Health, nodes: int, spots_last_minute: int) -> str:
+    """systemd's STATUS= (what `systemctl status` shows): the verdict, the nodes logged in of
+    those configured, the spots stored in the last minute, and where they go."""
+    logged_in = verdict.body["nodes_logged_in"]
+    count = len(logged_in) if isinstance(logged_in, list) else 0
+    storage = verdict.body["storage"]
+    where = {"database": "storing to the database", "spool": "SPOOLING (the database is away)",
+             "spool full": "SPOOL FULL"}.get(str(storage), str(storage))  # fmt: skip
+    facts = (f"{count} of {nodes} node(s) logged in, {spots_last_minute:,} spots in the last"
+             f" minute, {where}")  # fmt: skip
+    return f"ok: {facts}" if verdict.ok else f"unavailable: {'; '.join(verdict.reasons)}; {facts}"
+
+
 def assess(sessions: Sequence[NodeSession], pipeline: Pipeline) -> Health:
     """Judge the collector: ok when a node is logged in, the next batch has somewhere to go,
     and no line was lost within the loss window."""
