@@ -66,6 +66,14 @@ def pg_server(pytestconfig: pytest.Config) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def collector_debs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The collector's package as `make deb` builds it, and an upgrade (tests/debpackage.py)."""
+    from tests.debpackage import build_debs
+
+    return build_debs(tmp_path_factory.mktemp("debs"))
+
+
+@pytest.fixture(scope="session")
 def docker_engine() -> None:
     """A Docker engine that answers: skip without one, or fail when DXSPOTS_TEST_DOCKER=required."""
     problem = pgserver.engine_problem()

@@ -1,6 +1,7 @@
 """Build every image of deploy/docker/Dockerfile, and the base images it needs.
 
     python deploy/docker/images.py [--bases-only] [--postgres] [--tag TAG]
+    python deploy/docker/images.py --systemd
 
 (`make images` runs it.) The Dockerfile starts from python:3.11-slim-bookworm and compose.yaml
 runs PostgreSQL from the image in POSTGRES_IMAGE. Each base is used as it is when the engine
@@ -16,6 +17,9 @@ under the same name, from Debian's own packages:
   image's contract (standins/docker-entrypoint.sh). With `--postgres`, compose's default
   postgres:16-alpine is had if it can be, else this stand-in is built (or found), and the
   setting that picks it, POSTGRES_IMAGE=postgres:15-bookworm in .env, is printed.
+
+`--systemd` builds only dxspots-debian-systemd:bookworm: Debian 12 with systemd as PID 1, the
+collector package's dependencies and PostgreSQL 15, for tests/containers/test_systemd_boot.py.
 
 Then the three roles are built as dxspots-api, dxspots-dashboard and dxspots-collector (the
 names compose.yaml gives them). A second run is fast: what is there is kept, and the engine's
@@ -267,6 +271,21 @@ def ensure_base(image: str) -> Iterator[Step]:
     yield timed(image, "stand-in built from Debian packages", start)
 
 
+SYSTEMD_IMAGE = "dxspots-debian-systemd:bookworm"
+
+
+def ensure_systemd() -> Iterator[Step]:
+    """Have the Debian 12 host with systemd as PID 1 the systemd test boots (standins/)."""
+    start = time.monotonic()
+    if present(SYSTEMD_IMAGE):
+        yield timed(SYSTEMD_IMAGE, "present", start)
+        return
+    yield ensure_debian()
+    start = time.monotonic()
+    build_standin(SYSTEMD_IMAGE, "systemd.Dockerfile", {})
+    yield timed(SYSTEMD_IMAGE, "built from Debian packages", start)
+
+
 def ensure_postgres() -> None:
     """Have compose's default PostgreSQL image, or else the stand-in, and say which."""
     start = time.monotonic()
@@ -297,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres", action="store_true",
         help=f"also have {OFFICIAL_POSTGRES}, or else the stand-in {POSTGRES_IMAGE}",
     )  # fmt: skip
+    parser.add_argument(
+        "--systemd", action="store_true",
+        help=f"only {SYSTEMD_IMAGE}: a Debian host with systemd, for the systemd test",
+    )  # fmt: skip
     parser.add_argument("--tag", default="latest", help="tag of the role images")
     args = parser.parse_args(argv)
     if not engine_answers():
@@ -306,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
+        if args.systemd:
+            list(ensure_systemd())
+            return 0
         list(ensure_base(PYTHON_IMAGE))
         if args.postgres:
             ensure_postgres()

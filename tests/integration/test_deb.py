@@ -21,8 +21,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import sysconfig
 import time
 import tomllib
 from collections.abc import Iterator
@@ -32,10 +30,9 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO
+from tests.debpackage import BUILD, PACKAGE, run
 
-BUILD = REPO / "deploy" / "debian" / "build.py"
 DEBIAN_PYTHON = Path("/usr/bin/python3")
-PACKAGE = "dxspots-collector"
 ACCOUNTS = ("passwd", "group", "shadow", "gshadow")
 pytestmark = [
     pytest.mark.slow,
@@ -47,43 +44,10 @@ pytestmark = [
 ]
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
-    done = subprocess.run(
-        [str(a) for a in args], capture_output=True, text=True, timeout=600, check=False,
-        env=env, cwd=cwd,
-    )  # fmt: skip
-    assert done.returncode == 0, f"{args}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
-
-
 @pytest.fixture(scope="module")
-def debs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The package as `make deb` builds it, and an upgrade of it (the same tree repacked with
-    a higher version, as the next release would be)."""
-    out = tmp_path_factory.mktemp("debs")
-    # What an earlier build left in setuptools' build folder must not ship (a module since
-    # moved, as dxspots/cli.py did): the package test looks for this one.
-    lib = REPO / "build" / f"lib.{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
-    (lib / "dxspots").mkdir(parents=True, exist_ok=True)
-    (lib / "dxspots" / "stale_planted.py").write_text("LEFT = 'by an earlier build'\n")
-    built = run(sys.executable, BUILD, "--out", out).strip().splitlines()[-1]
-    first = Path(built)
-    tree = out / "next"
-    run("dpkg-deb", "-R", first, tree)
-    control = tree / "DEBIAN" / "control"
-    version = run("dpkg-deb", "-f", first, "Version").strip()
-    control.write_text(control.read_text().replace(f"Version: {version}\n", "Version: 99.0\n"))
-    settings = tree / "etc" / "dxspots" / "dxspots.env"  # the next release adds a setting
-    settings.write_text(settings.read_text() + "#DXSPOTS_NEW_SETTING=\n")
-    sums = tree / "DEBIAN" / "md5sums"
-    digest = hashlib.md5(settings.read_bytes(), usedforsecurity=False).hexdigest()
-    sums.write_text("".join(
-        f"{digest}  etc/dxspots/dxspots.env\n" if line.endswith(" etc/dxspots/dxspots.env\n")
-        else line for line in sums.read_text().splitlines(True)
-    ))  # fmt: skip
-    second = out / f"{PACKAGE}_99.0_{run('dpkg', '--print-architecture').strip()}.deb"
-    run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", tree, second)
-    return first, second
+def debs(collector_debs: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The package as `make deb` builds it, and an upgrade of it (tests/debpackage.py)."""
+    return collector_debs
 
 
 def host_records(names: list[str]) -> str:
