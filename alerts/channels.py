@@ -6,16 +6,15 @@ Markdown or HTML (a cluster comment is a stranger's text)."""
 
 from __future__ import annotations
 
-import urllib.parse
 import urllib.request
 from typing import Any
 
 import apprise
 from apprise.decorators import notify
 
-SEND_TIMEOUT_S = 20.0
-"""The longest one send may take before it counts as failed (and is retried)."""
 HOOK_TIMEOUT_S = 10.0
+"""The longest a webhook may take to answer before the send counts as failed (and is
+retried); apprise's services have their own timeouts."""
 
 
 class ChannelError(ValueError):
@@ -53,7 +52,7 @@ class Channel:
     """One channel: its apprise object, the URL as it may be shown (no secrets), and whether
     it takes the spot as JSON."""
 
-    def __init__(self, url: str, spacing_s: float | None = None) -> None:
+    def __init__(self, url: str, spacing_s: float | None = None, number: int = 1) -> None:
         self.url = url
         self.notifier = apprise.Apprise()
         if not self.notifier.add(url):
@@ -65,12 +64,13 @@ class Channel:
         """The service's name ("ntfy", "E-Mail"): all the dashboard is told of a channel."""
         scheme = url.split("://", 1)[0].lower()
         self.wants_json = scheme in ("spothook", "spothooks")
-        if self.wants_json:  # apprise's own privacy form of a custom scheme drops the place
-            where = urllib.parse.urlsplit(url)
-            port = f":{where.port}" if where.port else ""
-            self.shown = f"{scheme}://{where.hostname or ''}{port}{where.path}"
-        else:
-            self.shown = str(self.notifier[0].url(privacy=True))  # type: ignore[no-untyped-call]
+        self.shown = f"{self.label} (channel {number} of the rules file)"
+        """How the logs name it: its service and place, never its URL (a password, a token
+        in a webhook's path or a private ntfy topic may be in that)."""
+        self.body_limit = max(0, min(int(getattr(plugin, "body_maxlen", 0) or 32768)
+                                     for plugin in self.notifier) - 160)  # fmt: skip
+        """How long a digest's body may be: the service's own limit (Pushover 1,024, Discord
+        2,000...) less room for the title, which apprise counts in it."""
 
     def send(self, title: str, text: str, spot_json: str) -> bool:
         """Send one alert; whether the service took it (apprise logs why not)."""

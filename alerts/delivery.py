@@ -37,6 +37,9 @@ QUEUE_MAX = 10_000
 down for hours must not grow the process without bound."""
 DIGEST_MAX = 30
 """The most alerts one message to a person carries."""
+STOP_S = 6.0
+"""How long a stop lets the due alerts go out: less than the 10 s `dxspots up` and compose give
+a child before they kill it, so the outcomes are logged first."""
 OUTCOMES_MAX = 50_000
 """Outcomes kept for the log past which the oldest are forgotten (the database is away)."""
 
@@ -62,6 +65,8 @@ class _Worker:
     queue: list[tuple[float, int, Alert]] = field(default_factory=list)
     ready: threading.Condition = field(default_factory=threading.Condition)
     thread: threading.Thread | None = None
+    sending: list[Alert] = field(default_factory=list)
+    """What the worker is sending now (empty between sends)."""
 
 
 class Delivery:
@@ -103,10 +108,14 @@ class Delivery:
             taken, self._outcomes = self._outcomes, []
         return taken
 
+    def _count(self, what: str, how_many: int) -> None:
+        with self._lock:  # the workers and `submit` count from several threads
+            self.counts[what] += how_many
+
     def _end(self, worker: _Worker, alerts: list[Alert], outcome: str) -> None:
-        self.counts[outcome] += len(alerts)
         at = datetime.now(UTC)
         with self._lock:
+            self.counts[outcome] += len(alerts)
             self._outcomes += [
                 Outcome(at, a.rule, worker.channel.label, outcome, a.attempts, a.spot, a.needed)
                 for a in alerts
@@ -115,6 +124,7 @@ class Delivery:
 
     def _run(self, worker: _Worker) -> None:
         most = 1 if worker.channel.wants_json else DIGEST_MAX
+        room = worker.channel.body_limit
         while not self._stopping.is_set():
             with worker.ready:
                 while not self._stopping.is_set():
@@ -122,13 +132,21 @@ class Delivery:
                     wait = worker.queue[0][0] - now if worker.queue else 1.0
                     if worker.queue and wait <= 0:
                         batch = [heapq.heappop(worker.queue)[2]]
-                        while len(batch) < most and worker.queue and worker.queue[0][0] <= now:
+                        size = len(batch[0].line)
+                        while (len(batch) < most and worker.queue and worker.queue[0][0] <= now
+                               and size + 1 + len(worker.queue[0][2].line) <= room):  # fmt: skip
                             batch.append(heapq.heappop(worker.queue)[2])
+                            size += 1 + len(batch[-1].line)
+                        worker.sending = batch
                         break
                     worker.ready.wait(timeout=min(max(wait, 0.01), 1.0))
                 else:
                     return
-            self._send(worker, batch)
+            try:
+                self._send(worker, batch)
+            finally:
+                with worker.ready:
+                    worker.sending = []
 
     def _send(self, worker: _Worker, batch: list[Alert]) -> None:
         for alert in batch:
@@ -156,11 +174,14 @@ class Delivery:
         again = [a for a in batch if a.attempts < self.attempts]
         if over:
             self._end(worker, over, "given up")
-            log.error("%s to %s failed %d times: given up", what, worker.channel.shown,
-                      first.attempts)  # fmt: skip
+            given_up = f"alert {over[0].title!r} (rule {over[0].rule})" if len(over) == 1 else (
+                f"{len(over)} alerts"
+            )  # fmt: skip
+            log.error("%s to %s failed %d times: given up", given_up, worker.channel.shown,
+                      over[0].attempts)  # fmt: skip
         if not again:
             return
-        self.counts["retried"] += len(again)
+        self._count("retried", len(again))
         log.warning("%s to %s failed (attempt %d): again in %.0f s", what,
                     worker.channel.shown, again[0].attempts, self._delay(again[0]))  # fmt: skip
         with worker.ready:  # each after its own back-off (a digest may mix fresh and retried)
@@ -171,16 +192,29 @@ class Delivery:
     def _delay(self, alert: Alert) -> float:
         return min(self.retry_first_s * 2.0 ** (alert.attempts - 1), RETRY_MAX_S)
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Let the queues drain for up to `timeout_s` (what is due now), then stop."""
+    def stop(self, timeout_s: float = STOP_S) -> None:
+        """Let what is due now be sent, and the sends under way end, for up to `timeout_s`;
+        then stop. What is left (waiting for a retry, or still being sent) ends as
+        `abandoned`: its cool-down is claimed, so no later run sends it either."""
         deadline = self.clock() + timeout_s
-        while self.clock() < deadline and any(
-            worker.queue and worker.queue[0][0] <= self.clock() for worker in self._workers.values()
-        ):
+
+        def busy(worker: _Worker) -> bool:
+            with worker.ready:
+                due = bool(worker.queue) and worker.queue[0][0] <= self.clock()
+                return due or bool(worker.sending)
+
+        while self.clock() < deadline and any(busy(w) for w in list(self._workers.values())):
             time.sleep(0.05)
         self._stopping.set()
-        for worker in self._workers.values():
+        for worker in list(self._workers.values()):
             with worker.ready:
                 worker.ready.notify_all()
             if worker.thread is not None:
-                worker.thread.join(timeout=2)
+                worker.thread.join(timeout=0.5)
+            with worker.ready:
+                left = [alert for _, _, alert in worker.queue] + worker.sending
+                worker.queue.clear()
+            if left:
+                self._end(worker, left, "abandoned")
+                log.warning("alerts: %d to %s not sent before the stop: abandoned", len(left),
+                            worker.channel.shown)  # fmt: skip

@@ -30,7 +30,7 @@ def build_channels(rules: Rules) -> dict[str, Channel]:
             if url in channels:
                 continue
             try:
-                channels[url] = Channel(url, rules.defaults.spacing_seconds)
+                channels[url] = Channel(url, rules.defaults.spacing_seconds, len(channels) + 1)
             except ChannelError as error:
                 scheme = url.split("://", 1)[0][:20] if "://" in url else "(no scheme)"
                 raise RulesError(
@@ -56,7 +56,7 @@ def run(
     (the rules file) is shown with the rules on the dashboard."""
     delivery = Delivery()
     watcher: Watcher | None = None
-    wait = 1.0
+    wait, rules_stored = 1.0, False
     try:
         while not stop.is_set():
             try:
@@ -64,12 +64,14 @@ def run(
                     if watcher is None:
                         watcher = Watcher(conn, rules, channels, delivery)
                         watcher.start()
-                        store_rules(conn, rule_rows(rules, channels), source=source,
-                                    at=datetime.now(UTC))  # fmt: skip
                     else:  # carry on after the last spot read, with the new connection
                         watcher.conn = conn
                         watcher.listen()
                         log.info("alerts: the database is back; carrying on")
+                    if not rules_stored:  # until it is, on each connection
+                        store_rules(conn, rule_rows(rules, channels), source=source,
+                                    at=datetime.now(UTC))  # fmt: skip
+                        rules_stored = True
                     wait = 1.0
                     watcher.watch(stop)
             except psycopg.OperationalError as error:

@@ -94,9 +94,11 @@ class Watcher:
                 spots = cur.execute(statement.sql, statement.values).fetchall()
             if not spots:
                 return read
+            # Matched, then marked read: a batch cut short by a lost connection is matched
+            # again after the reconnect (the claims keep what was sent from going twice).
+            self.match(spots)
             self.last_id = int(spots[-1]["id"])
             read += len(spots)
-            self.match(spots)
 
     def match(self, spots: list[dict[str, Any]]) -> None:
         now = self.clock()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts, data, notices
 from dashboard.guard import guarded
+from dxspots.queries.alertlog import OUTCOMES
 
 WINDOWS = {"1 h": 60, "6 h": 360, "24 h": 1440, "7 days": 7 * 1440, "31 days": 31 * 1440}
 LIMIT = 500
@@ -48,8 +49,7 @@ def alerts_table(minutes: int) -> None:
         return
     counts = table["outcome"].value_counts()
     more = f" (the latest {LIMIT} shown)" if len(table) >= LIMIT else ""
-    st.caption(", ".join(f"{counts[o]} {o}" for o in ("sent", "given up", "dropped")
-                         if o in counts) + more)  # fmt: skip
+    st.caption(", ".join(f"{counts[o]} {o}" for o in OUTCOMES if o in counts) + more)
     shown = table[ALERT_COLUMNS].assign(needed=table["needed"].map(charts.needed_text))
     charts.table(
         pd.DataFrame(shown), ALERT_COLUMNS, data.settings().lookup_urls,
@@ -65,8 +65,9 @@ def page() -> None:
     st.title("Alerts")
     st.caption(
         "The alert rules `dxspots alerts` runs, and each alert it handed to a channel: sent, "
-        "given up after its retries, or dropped. Read-only: the rules live in the sysop's "
-        "file. All times UTC."
+        "given up after its retries, dropped (the channel's queue was full) or abandoned (not "
+        "sent when the process stopped). Read-only: the rules live in the sysop's file. All "
+        "times UTC."
     )
     with guarded():
         notices.show()

@@ -44,8 +44,10 @@ class Outcome:
 def store_rules(
     conn: psycopg.Connection[Any], rules: Sequence[RuleRow], *, source: str, at: datetime
 ) -> None:
-    """Replace the stored rules by `rules`, in one transaction."""
+    """Replace the stored rules by `rules`, in one transaction (two processes starting at
+    once take turns: the last one's rules are shown)."""
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute("LOCK TABLE alert_rules IN EXCLUSIVE MODE")
         cur.execute("DELETE FROM alert_rules")
         cur.executemany(
             "INSERT INTO alert_rules (position, name, conditions, channels, cooldown_minutes,"

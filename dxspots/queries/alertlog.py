@@ -15,7 +15,13 @@ from dxspots.queries.filters import resolve_window, where
 from dxspots.queries.params import Limited, Window, _single, _split, shown
 from dxspots.queries.statement import Built, Statement
 
-OUTCOMES = ("sent", "given up", "dropped")
+OUTCOMES = ("sent", "given up", "dropped", "abandoned")
+
+
+def _rule_name(value: str | None) -> str | None:
+    if value is not None and (len(value) > 80 or not value.isprintable()):
+        raise ValueError(f"{shown(value)} is not a rule name (at most 80 printable characters)")
+    return value
 
 
 def _outcomes(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -47,14 +53,16 @@ class AlertsParams(Window):
     rule: Annotated[
         str | None,
         BeforeValidator(_single),
-        Field(default=None, max_length=80, description="Only this rule's alerts (its name)."),
+        AfterValidator(_rule_name),
+        Field(default=None, description="Only this rule's alerts (its name)."),
     ] = None
     outcome: Annotated[
         tuple[str, ...] | None,
         BeforeValidator(_split),
         AfterValidator(_outcomes),
-        Field(default=None, max_length=3, description="`sent`, `given up` (after every try) "
-              "or `dropped` (the channel's queue was full); comma-separated or repeated."),
+        Field(default=None, max_length=4, description="`sent`, `given up` (after every try), "
+              "`dropped` (the channel's queue was full) or `abandoned` (still waiting, or being "
+              "sent, when the process stopped); comma-separated or repeated."),
     ] = None  # fmt: skip
 
 

@@ -208,6 +208,9 @@ def test_alerts_arrive_once_per_window_across_restarts_and_never_for_history(
     # not wait for it.
     wait_for(lambda: receiver.to("/flaky"), "the flaky hook's third try", timeout=30)
     assert len(receiver.to("/flaky")) == 1 and "failed (attempt 2)" in alerts.text()
+    # The log names a channel by its service and place, never by its URL (a token may be in
+    # a webhook's path, a password in a mail server's).
+    assert "(channel 3 of the rules file)" in alerts.text() and "/flaky" not in alerts.text()
     # Another skimmer on the same DX, band and mode: within the cool-down, no second alert.
     write(db_dsn, spot("3Y0J", "Bouvet", spotter="KM3T"))
     time.sleep(3)

@@ -163,6 +163,41 @@ def test_a_hanging_channel_holds_up_no_other_and_its_full_queue_drops_and_counts
     started = time.monotonic()
     delivery.stop(timeout_s=0.5)
     assert time.monotonic() - started < 5  # a stop does not wait out the hanging send
+    # The one being sent and those waiting behind it: abandoned, each logged.
+    abandoned = delivery.take_outcomes()
+    assert {o.outcome for o in abandoned} == {"abandoned"}
+    assert sorted(o.spot["dx_call"] for o in abandoned) == [
+        f"K{n}AA" for n in range(6 - len(dropped))
+    ]
+
+
+def test_a_stop_waits_for_a_send_under_way_and_abandons_a_retry(
+    server: tuple[int, Posts],
+) -> None:
+    port, posts = server
+    posts.failing.add("/down")
+    down = Channel(f"spothook://127.0.0.1:{port}/down")
+    delivery = Delivery(retry_first_s=60)
+    delivery.submit(down, alert("3Y0J"))
+    wait_for(lambda: delivery.counts["retried"] == 1, "the first failure")
+    delivery.stop(timeout_s=1)
+    (outcome,) = delivery.take_outcomes()
+    assert (outcome.outcome, outcome.attempts) == ("abandoned", 1)
+
+
+def test_a_digest_stays_within_what_the_service_takes(server: tuple[int, Posts]) -> None:
+    port, posts = server
+    push = Channel(f"ntfy://127.0.0.1:{port}/dx", spacing_s=1)
+    assert push.body_limit == 7800 - 160  # ntfy's own limit, less the title's room
+    push.body_limit = 300  # as a service with a small limit (Pushover's is 1,024)
+    delivery = Delivery()
+    for n in range(12):
+        delivery.submit(push, alert(f"3Y0{chr(65 + n)}"))
+    wait_for(lambda: sum(p["message"].count("de DK8NE") for p in posts.to("/")) == 12,
+             "every alert pushed", timeout=30)  # fmt: skip
+    assert all(len(p["message"]) <= 300 for p in posts.to("/"))
+    assert len(posts.to("/")) >= 3  # 12 lines of 55 characters: at most 5 a message
+    delivery.stop()
 
 
 def test_a_failing_channel_is_retried_with_back_off_then_given_up(

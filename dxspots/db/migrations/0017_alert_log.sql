@@ -3,8 +3,9 @@
 -- `alert_rules`: the rules the alerts process runs, as it loaded them at its start, each
 -- described in words, with its channels by service name only (a channel's URL may hold a
 -- password or a private topic; it never leaves the rules file).
--- `alert_log`: each alert's outcome per channel: sent, given up after its retries, or dropped
--- because the channel's queue was full. The alerts process keeps `ALERT_LOG_DAYS` of it.
+-- `alert_log`: each alert's outcome per channel: sent, given up after its retries, dropped
+-- because the channel's queue was full, or abandoned: still waiting (or being sent) when the
+-- process stopped. The alerts process keeps `ALERT_LOG_DAYS` of it.
 CREATE TABLE alert_rules (
     position          integer     NOT NULL,
     name              text        NOT NULL,
@@ -23,7 +24,8 @@ CREATE TABLE alert_log (
     at         timestamptz NOT NULL,
     rule       text        NOT NULL,
     channel    text        NOT NULL,
-    outcome    text        NOT NULL CHECK (outcome IN ('sent', 'given up', 'dropped')),
+    outcome    text        NOT NULL
+               CHECK (outcome IN ('sent', 'given up', 'dropped', 'abandoned')),
     attempts   integer     NOT NULL,
     spot_id    bigint,
     spot_time  timestamptz,
