@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -49,6 +50,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return config.stash[PLAN].describe()
+
+
+SYSTEMD_SUITE = "tests/containers/test_systemd_boot.py"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say whether the collector ran under real systemd in this run (issue 17), and if not,
+    why: the suite needs a Docker engine, and is skipped without one."""
+    outcomes: dict[str, list[Any]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "nodeid", "").startswith(SYSTEMD_SUITE):
+                outcomes.setdefault(outcome, []).append(report)
+    if not outcomes:
+        return
+    counts = ", ".join(f"{len(reports)} {outcome}" for outcome, reports in outcomes.items())
+    line = f"systemd: {SYSTEMD_SUITE}: {counts}"
+    if set(outcomes) == {"passed"}:
+        line += " (the collector's package run by systemd 252 as PID 1)"
+    elif "skipped" in outcomes:
+        reason = outcomes["skipped"][0].longrepr
+        why = str(reason[-1] if isinstance(reason, tuple) else reason).removeprefix("Skipped: ")
+        line += f" ({why})"
+    terminalreporter.write_sep("-", line)
 
 
 @pytest.fixture(scope="session")
