@@ -262,3 +262,83 @@ def test_purge_leaves_nothing(host: Host) -> None:
     assert not host.ok("id dxspots") and not host.ok("getent group dxspots")
     units = host.sh("systemctl list-unit-files --no-legend 'dxspots-c*'", check=False)
     assert units.strip() == "", units
+
+
+WEB_UNITS = ("dxspots-api.service", "dxspots-dashboard.service", "dxspots-alerts.service")
+WEB_SETTINGS = f"""\
+DXSPOTS_DATABASE_URL=postgresql://dxspots:{PASSWORD}@127.0.0.1:5432/dxspots
+DXSPOTS_READ_DATABASE_URL=postgresql://dxspots_web:{PASSWORD}@127.0.0.1:5432/dxspots
+"""
+RULES = '[[rule]]\nname = "Bouvet"\ncalls = ["3Y0*"]\nchannels = ["spothook://127.0.0.1:9/dx"]\n'
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dxspots and everything its api, dashboard and alerts extras need, as wheels: what the
+    by-hand install fetches from the package index, fetched here (the host has no network)."""
+    where = tmp_path_factory.mktemp("wheels")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+         "--wheel-dir", str(where), f"{REPO}[api,dashboard,alerts]"],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    return where
+
+
+def test_the_web_units_run_from_the_by_hand_venv_under_the_same_systemd(
+    host: Host, wheelhouse: Path
+) -> None:
+    """The package ships the collector only; the API, dashboard and alerts units are for the
+    by-hand install (docs/deploy-systemd.md): a venv at /opt/dxspots/venv, the units copied
+    in. Done here as the page says, after the package was purged, from wheels."""
+    docker("cp", str(wheelhouse), f"{host.name}:/root/wheels")
+    host.sh(
+        "python3.11 -m venv /opt/dxspots/venv && /opt/dxspots/venv/bin/pip install --quiet"
+        " --no-index --find-links /root/wheels 'dxspots[api,dashboard,alerts]'",
+        timeout=600,
+    )
+    for unit in WEB_UNITS:
+        docker("cp", str(REPO / "deploy" / "systemd" / unit), f"{host.name}:/etc/systemd/system/")
+    host.sh(f"mkdir -p /etc/dxspots && printf '%s' '{WEB_SETTINGS}' > /etc/dxspots/dxspots.env"
+            " && mkdir -p /var/lib/private/dxspots"  # the state directory, where the rules go
+            f" && printf '%s' '{RULES}' > /var/lib/private/dxspots/alerts.toml"
+            " && chmod 0640 /etc/dxspots/dxspots.env")  # fmt: skip
+    host.sh(
+        'runuser -u postgres -- psql -q -d dxspots -c "CREATE ROLE dxspots_web LOGIN PASSWORD'
+        f" '{PASSWORD}' IN ROLE dxspots_reader\""
+    )
+    host.sh(f"systemctl daemon-reload && systemctl enable --now {' '.join(WEB_UNITS)}")
+
+    def get(url: str) -> str:
+        return host.sh(
+            'python3.11 -c "import urllib.request as u;'
+            f" print(u.urlopen('{url}', timeout=3).read().decode())\"",
+            check=False,
+        )
+
+    def answers(url: str) -> bool:
+        return host.ok(
+            f"python3.11 -c \"import urllib.request as u; u.urlopen('{url}', timeout=3)\""
+        )
+
+    wait_for(lambda: answers("http://127.0.0.1:8080/v1/summary"), 60, "the API", host)
+    spots = get("http://127.0.0.1:8080/v1/spots?limit=5")
+    assert '"dx_call"' in spots  # the collector's spots, read through the reader login
+    wait_for(lambda: answers("http://127.0.0.1:8501/_stcore/health"), 90, "the dashboard", host)
+    assert answers("http://127.0.0.1:8501/")
+    stored = lambda: host.sh(  # noqa: E731
+        "runuser -u postgres -- psql -tA -d dxspots -c 'SELECT name FROM alert_rules'"
+    ).split()
+    wait_for(lambda: stored() == ["Bouvet"], 30, "the alerts' rules stored", host)
+    for unit in WEB_UNITS:
+        assert host.show("ActiveState", unit) == "active", unit
+        out = host.sh(f"systemd-analyze security --no-pager {unit}")
+        found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+        assert found and float(found[1]) <= 2.0, (unit, out[-500:])
+        journal = host.journal(unit)
+        denied = [line for line in journal.splitlines() if any(d in line for d in DENIALS)]
+        assert denied == [], unit
+    host.sh(f"systemctl stop {' '.join(WEB_UNITS)}")
+    for unit in WEB_UNITS:
+        assert host.show("Result", unit) == "success", unit

@@ -109,7 +109,7 @@ def dashboard(db_dsn: str, tmp_path: Path) -> Iterator[str]:
 
 
 def assert_page_is_whole(page: Page, title: str, charts: int) -> None:
-    page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
     if charts:
         page.wait_for_function(
             f'document.querySelectorAll(\'[data-testid="stVegaLiteChart"] canvas,'

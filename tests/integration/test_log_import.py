@@ -167,6 +167,9 @@ def test_an_import_stopped_midway_leaves_the_marks_true_to_what_was_stored(
     process = subprocess.Popen(
         [sys.executable, "-m", "dxspots.cli", "log", "import", str(path), "--owner", "DL9ZZ"],
         env=base | env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a job started in the background by a shell (CI's, say) inherits
+        # SIGINT ignored, and Python then keeps it ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )  # fmt: skip
     deadline = time.monotonic() + 60
     with psycopg.connect(dsn, autocommit=True) as conn:

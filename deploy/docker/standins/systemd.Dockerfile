@@ -2,7 +2,7 @@
 # collector's package installed with apt and run by systemd, as on a server. Built from the
 # same Debian base as the other stand-ins (deploy/docker/images.py --systemd), with what the
 # package depends on (python3.11, libpq5) already there, so apt installs it with no network,
-# and PostgreSQL 15 for it to store into. Run it with
+# PostgreSQL 15 for it to store into, and python3.11-venv for the web side's by-hand venv. Run it with
 #   docker run -d --cap-add SYS_ADMIN --cap-add SYS_PTRACE --cgroupns=host
 #     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock IMAGE
 # (--privileged is refused on these machines; without SYS_PTRACE the units' PrivateUsers=yes
@@ -11,7 +11,7 @@ FROM debian:bookworm
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends systemd systemd-sysv dbus python3.11 \
-       libpq5 postgresql-15 procps \
+       python3.11-venv libpq5 postgresql-15 procps libnss-systemd \
     && rm -rf /var/lib/apt/lists/* \
     && systemctl mask getty@.service serial-getty@.service console-getty.service \
        systemd-udevd.service systemd-udev-trigger.service systemd-logind.service \
