@@ -9,15 +9,8 @@ node (from the package), PostgreSQL and the country-file server listen on the co
 127.0.0.1, and nothing is reached by a bridge address.
 
 The tests run in file order on one host: install, run, the watchdog and restarts, stop, the
-sandbox, the timer, then upgrade and purge. By hand (about a minute with the image built):
-
-    make deb && python deploy/docker/images.py --systemd
-    docker run -d --name dx --cap-add SYS_ADMIN --cap-add SYS_PTRACE --cgroupns=host \\
-        -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \\
-        dxspots-debian-systemd:bookworm
-    docker cp dist/dxspots-collector_*.deb dx:/root/
-    docker exec dx sh -c 'apt-get install -y /root/*.deb'
-    (then the settings, PostgreSQL and the node as `host` below does them)
+sandbox, the timer, upgrade and purge, then the web units the by-hand way. By hand: the recipe
+in docs/deploy-systemd.md ("Trying the package under systemd in a container").
 """
 
 from __future__ import annotations
