@@ -332,7 +332,7 @@ class Collector:
         the last minute: at once when the verdict or the storage changes, else at most every
         `STATUS_EVERY_S` while the numbers move; and log when it turns bad or good again."""
         said, said_at, was_ok, was_where = "", 0.0, None, None
-        stored: deque[tuple[float, int]] = deque()
+        stored: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])  # none yet at start
         while True:
             await asyncio.sleep(HEALTH_SECONDS)
             verdict = self.health()
