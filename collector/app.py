@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from collector.backfill import SpotMark
-from collector.health import CollectorMetrics, Health, HealthServer, assess, status_line
+from collector.health import CollectorMetrics, Health, HealthServer, StatusLine, assess
 from collector.logrepeats import RepeatFilter
 from collector.pipeline import Connect, Pipeline
 from collector.sdnotify import Notifier
@@ -49,9 +49,9 @@ STATUS_SECONDS = 10.0
 RATE_WINDOW_S = 60.0
 """Lines per minute are counted over about this long."""
 HEALTH_SECONDS = 1.0
-STATUS_EVERY_S = 10.0
-"""How often systemd's status line follows the spot count (a change of health: at once)."""
 """How often the health verdict is checked for systemd's STATUS= and the log."""
+STATUS_EVERY_S = 10.0
+"""How often systemd's status line follows the counts (a change of health: at once)."""
 COUNTRY_FILE_SECONDS = 60.0
 """How often the country file's modification time is looked at (a new one is loaded)."""
 HOUSEKEEPING_DELAY_S = 600.0
@@ -328,24 +328,19 @@ class Collector:
             await asyncio.to_thread(self.write_status)
 
     async def _health_watch(self) -> None:
-        """Tell systemd (STATUS=) what health says, with the nodes logged in and the spots of
-        the last minute: at once when the verdict or the storage changes, else at most every
-        `STATUS_EVERY_S` while the numbers move; and log when it turns bad or good again."""
-        said, said_at, was_ok, was_where = "", 0.0, None, None
-        stored: deque[tuple[float, int]] = deque([(time.monotonic(), 0)])  # none yet at start
+        """Tell systemd (STATUS=) what health says, with the nodes logged in and the lines
+        and spots of the last minute (`StatusLine` says when), and log when it turns bad or
+        good again."""
+        status = StatusLine(len(self.sessions), time.monotonic(), every_s=STATUS_EVERY_S)
+        was_ok = None
         while True:
             await asyncio.sleep(HEALTH_SECONDS)
             verdict = self.health()
-            now = time.monotonic()
-            total = sum(self.pipeline.stats.spots_by_node.values())
-            stored.append((now, total))
-            while stored and stored[0][0] < now - 60:
-                stored.popleft()
-            status = status_line(verdict, len(self.sessions), total - stored[0][1])
-            where = (verdict.ok, verdict.body["storage"], verdict.reasons)
-            if status != said and (where != was_where or now - said_at >= STATUS_EVERY_S):
-                self.notifier.send(f"STATUS={status}")
-                said, said_at, was_where = status, now, where
+            stats = self.pipeline.stats
+            line = status.update(verdict, stats.lines, sum(stats.spots_by_node.values()),
+                                 time.monotonic())  # fmt: skip
+            if line is not None:
+                self.notifier.send(f"STATUS={line}")
             summary = verdict.summary()
             if verdict.ok != was_ok:  # the first verdict (nodes still logging in) is news only
                 bad = not verdict.ok and was_ok is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -50,17 +51,47 @@ class Health:
         return "unavailable: " + "; ".join(self.reasons)
 
 
-def status_line(verdict: Health, nodes: int, spots_last_minute: int) -> str:
+def status_line(verdict: Health, nodes: int, lines: int, spots: int) -> str:
     """systemd's STATUS= (what `systemctl status` shows): the verdict, the nodes logged in of
-    those configured, the spots stored in the last minute, and where they go."""
+    those configured, the lines received and spots stored in the last minute, and where the
+    spots go."""
     logged_in = verdict.body["nodes_logged_in"]
     count = len(logged_in) if isinstance(logged_in, list) else 0
     storage = verdict.body["storage"]
     where = {"database": "storing to the database", "spool": "SPOOLING (the database is away)",
              "spool full": "SPOOL FULL"}.get(str(storage), str(storage))  # fmt: skip
-    facts = (f"{count} of {nodes} node(s) logged in, {spots_last_minute:,} spots in the last"
-             f" minute, {where}")  # fmt: skip
+    facts = (f"{count} of {nodes} node(s) logged in, {lines:,} lines received and {spots:,}"
+             f" spots stored in the last minute, {where}")  # fmt: skip
     return f"ok: {facts}" if verdict.ok else f"unavailable: {'; '.join(verdict.reasons)}; {facts}"
+
+
+class StatusLine:
+    """When to tell systemd what: the status line over the last `window_s`, sent at once when
+    the verdict, the storage or the number of reasons changes, else at most every `every_s`
+    while the counts move (and never twice the same)."""
+
+    def __init__(self, nodes: int, now: float, *, every_s: float = 10.0,
+                 window_s: float = 60.0) -> None:  # fmt: skip
+        self.nodes = nodes
+        self.every_s = every_s
+        self.window_s = window_s
+        self.samples: deque[tuple[float, int, int]] = deque([(now, 0, 0)])  # none yet at start
+        self.said = ""
+        self.said_at = float("-inf")
+        self.state: tuple[object, ...] | None = None
+
+    def update(self, verdict: Health, lines: int, spots: int, now: float) -> str | None:
+        """The line to send now, or None; `lines` and `spots` are the totals since start."""
+        self.samples.append((now, lines, spots))
+        while len(self.samples) > 1 and self.samples[0][0] < now - self.window_s:
+            self.samples.popleft()
+        _, lines_then, spots_then = self.samples[0]
+        text = status_line(verdict, self.nodes, lines - lines_then, spots - spots_then)
+        state = (verdict.ok, verdict.body["storage"], len(verdict.reasons))
+        if text == self.said or (state == self.state and now - self.said_at < self.every_s):
+            return None
+        self.said, self.said_at, self.state = text, now, state
+        return text
 
 
 def assess(sessions: Sequence[NodeSession], pipeline: Pipeline) -> Health:

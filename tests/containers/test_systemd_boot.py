@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +29,30 @@ import pytest
 
 from tests.conftest import REPO, SHARED_DATA
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("docker_engine"), pytest.mark.timeout(900)]
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+
+
+def _debian_python_311() -> bool:
+    done = subprocess.run(
+        [str(DEBIAN_PYTHON), "-c", "import sys; print(sys.version_info[:2] == (3, 11))"],
+        capture_output=True, text=True, check=False,
+    ) if DEBIAN_PYTHON.exists() else None  # fmt: skip
+    return done is not None and done.stdout.strip() == "True"
+
+
+# The first test builds the package and the image when the caches are cold: minutes.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.usefixtures("docker_engine"),
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb (Debian)"),
+    pytest.mark.skipif(
+        not _debian_python_311(),
+        reason="needs /usr/bin/python3 to be Python 3.11: the package's venv is made from it,"
+        " and the systemd image is Debian 12's",
+    ),
+    pytest.mark.skipif(os.geteuid() != 0, reason="builds the package as root, as make deb does"),
+]
 
 IMAGE = "dxspots-debian-systemd:bookworm"
 RUN_FLAGS = (
@@ -113,10 +137,10 @@ def host(collector_debs: tuple[Path, Path]) -> Iterator[Host]:
         deadline, state = time.monotonic() + 60, ""
         while time.monotonic() < deadline:  # the bus is there a moment after PID 1 starts
             state = made.sh("systemctl is-system-running --wait", check=False, timeout=90)
-            if state.split() and state.split()[0] in ("running", "degraded"):
+            if state.split()[:1] in (["running"], ["degraded"]):
                 break
             time.sleep(0.2)
-        assert state.split()[0] == "running", state  # no failed unit either
+        assert state.split()[:1] == ["running"], state  # no failed unit either
         for deb in collector_debs:
             docker("cp", str(deb), f"{made.name}:/root/{deb.name}")
         made.sh(
@@ -140,11 +164,8 @@ FIND_OURS = (
 def test_apt_installs_the_package_with_no_network_and_starts_nothing(host: Host) -> None:
     host.before = host.sh(FIND_OURS).split()
     first = host.debs[0].name
-    started = time.monotonic()
-    out = host.sh(f"apt-get install -y /root/{first} 2>&1")
-    took = time.monotonic() - started
+    out = host.sh(f"apt-get install -y /root/{first} 2>&1")  # --network none: nothing fetched
     assert "Setting up dxspots-collector" in out, out
-    assert took < 60, took
     assert host.sh("id -nu dxspots").strip() == "dxspots"
     assert host.show("ActiveState") == "inactive"  # it needs its settings first
     host.sh(f"printf '%s' '{SETTINGS}' >> /etc/dxspots/dxspots.env")
@@ -160,8 +181,8 @@ def test_enabled_it_is_active_after_readiness_and_spots_arrive(host: Host) -> No
     assert host.show("ActiveState") == "active" and host.show("SubState") == "running"
     wait_for(lambda: host.spots() >= 20, 60, "spots stored", host)
     wait_for(
-        lambda: re.search(r'Status: "ok: 1 of 1 node\(s\) logged in, [\d,]+ spots in the last'
-                          r' minute, storing to the database"',
+        lambda: re.search(r'Status: "ok: 1 of 1 node\(s\) logged in, [\d,]+ lines received and'
+                          r' [\d,]+ spots stored in the last minute, storing to the database"',
                           host.sh(f"systemctl status --no-pager {UNIT}", check=False)),
         30, "the status line", host,
     )  # fmt: skip
@@ -194,9 +215,10 @@ def test_kill_9_is_restarted_after_restart_sec(host: Host) -> None:
 
 
 def test_stop_exits_zero_storing_what_is_queued(host: Host) -> None:
+    pid = host.show("MainPID")
     host.sh(f"systemctl stop {UNIT}")
     assert host.show("ExecMainStatus") == "0" and host.show("Result") == "success"
-    assert "stopping: storing what is queued" in host.journal(UNIT)
+    assert "stopping: storing what is queued" in host.sh(f"journalctl --no-pager -o cat _PID={pid}")
     host.sh(f"systemctl start {UNIT}")
     assert host.show("ActiveState") == "active"
 
@@ -236,7 +258,7 @@ def test_the_country_file_update_resolves_its_host_and_installs_the_files(host: 
 
 def test_upgrade_keeps_the_edited_settings_and_restarts_the_collector(host: Host) -> None:
     host.sh("echo '# edited by the sysop' >> /etc/dxspots/dxspots.env")
-    pid = host.show("MainPID")
+    pid, restarts = host.show("MainPID"), host.show("NRestarts")
     second = host.debs[1].name
     host.sh(f"apt-get install -y -o Dpkg::Options::=--force-confold /root/{second}")
     assert host.sh("dpkg-query -W -f='${Version}' dxspots-collector") == "99.0"
@@ -245,6 +267,9 @@ def test_upgrade_keeps_the_edited_settings_and_restarts_the_collector(host: Host
     assert host.ok("test -f /etc/dxspots/dxspots.env.dpkg-dist")  # the new release's, beside
     wait_for(lambda: host.show("MainPID") not in (pid, "0") and host.show("ActiveState")
              == "active", 30, "the collector restarted by the upgrade", host)  # fmt: skip
+    # Restarted by the package (the old one stored its queue and exited), not by a failure.
+    assert host.show("NRestarts") == restarts
+    assert "stopping: storing what is queued" in host.sh(f"journalctl --no-pager -o cat _PID={pid}")
 
 
 def test_purge_leaves_nothing(host: Host) -> None:
@@ -279,6 +304,9 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where
 
 
+@pytest.mark.skipif(
+    sys.version_info[:2] != (3, 11), reason="the wheels are built here for the image's Python 3.11"
+)
 def test_the_web_units_run_from_the_by_hand_venv_under_the_same_systemd(
     host: Host, wheelhouse: Path
 ) -> None:

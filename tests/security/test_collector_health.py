@@ -195,8 +195,9 @@ def test_lost_lines_make_health_503_until_the_window_passes_with_the_database_ba
         assert body["status"] == "ok" and body["reasons"] == [] and body["lost_lines"] > 0
         wait_until(lambda: notify.statuses()[-1].startswith("ok:"), 10, "STATUS=ok")
         # What `systemctl status` shows: nodes of those configured, spots, where they go.
-        assert re.fullmatch(r"ok: 1 of 1 node\(s\) logged in, [\d,]+ spots in the last minute,"
-                            r" storing to the database", notify.statuses()[-1])  # fmt: skip
+        assert re.fullmatch(r"ok: 1 of 1 node\(s\) logged in, [\d,]+ lines received and"
+                            r" [\d,]+ spots stored in the last minute, storing to the database",
+                            notify.statuses()[-1])  # fmt: skip
         assert any(s.startswith("unavailable: ") and s.endswith("SPOOL FULL")
                    for s in notify.statuses())  # fmt: skip
 
