@@ -163,9 +163,7 @@ class Delivery:
         except Exception:  # a plugin's own bug: counted as a failed send, never a dead worker
             log.exception("sending to %s failed", worker.channel.shown)
             sent = False
-        what = f"alert {first.title!r} (rule {first.rule})" if len(batch) == 1 else (
-            f"{len(batch)} alerts"
-        )  # fmt: skip
+        what = _named(batch)
         if sent:
             self._end(worker, batch, "sent")
             log.info("%s sent to %s", what, worker.channel.shown)
@@ -174,10 +172,7 @@ class Delivery:
         again = [a for a in batch if a.attempts < self.attempts]
         if over:
             self._end(worker, over, "given up")
-            given_up = f"alert {over[0].title!r} (rule {over[0].rule})" if len(over) == 1 else (
-                f"{len(over)} alerts"
-            )  # fmt: skip
-            log.error("%s to %s failed %d times: given up", given_up, worker.channel.shown,
+            log.error("%s to %s failed %d times: given up", _named(over), worker.channel.shown,
                       over[0].attempts)  # fmt: skip
         if not again:
             return
@@ -218,3 +213,10 @@ class Delivery:
                 self._end(worker, left, "abandoned")
                 log.warning("alerts: %d to %s not sent before the stop: abandoned", len(left),
                             worker.channel.shown)  # fmt: skip
+
+
+def _named(alerts: list[Alert]) -> str:
+    """Alerts as a log line names them: the one, or how many."""
+    if len(alerts) == 1:
+        return f"alert {alerts[0].title!r} (rule {alerts[0].rule})"
+    return f"{len(alerts)} alerts"

@@ -8,6 +8,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
+from dxspots.cli.alerts import checked_rules
 from dxspots.cli.countries import first_country_file, reenrich
 from dxspots.cli.output import say
 from dxspots.cli.schema import migrate_or_fail
@@ -74,20 +75,13 @@ def alert_rules(settings: Settings) -> str | None:
     path = settings.alert_rules_path
     if not path.is_file():
         return None
-    from dxspots.alertrules import RulesError, load_rules
-
     try:
-        from alerts.service import build_channels
+        rules, channels = checked_rules(path)
     except ImportError:
         raise CommandError(
             f"{path}: alert rules, but the alerts extra is not installed: "
             "pip install 'dxspots[alerts]' (or move the file away)"
         ) from None
-    try:
-        rules = load_rules(path)
-        channels = build_channels(rules)
-    except RulesError as error:
-        raise CommandError(f"DXSPOTS_ALERT_RULES: {error}") from None
     count, channel_count = len(rules.rule), len(channels)
     return (f"{count} rule{'' if count == 1 else 's'} from {path}, {channel_count} "
             f"channel{'' if channel_count == 1 else 's'}")  # fmt: skip

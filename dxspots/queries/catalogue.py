@@ -192,23 +192,28 @@ def _spots(p: SpotsParams, now: datetime, fetch: int) -> Built:
     span = resolve_window(p, now, timedelta(days=1), None, "spots")
     parts = spot_conditions(p, span, values)
     _after_cursor(p.cursor, values, parts)
-    if p.owner is None:
-        if p.needed:
-            raise ParameterError("needed", "needed spots are judged against a log: give owner")
-        statement = sql.SQL(
-            "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
-        ).format(_SPOT_LIST, where(parts))
-        return Statement(statement, values), {}, span.live
-    # Each spot judged against the owner's log (dxspots.queries.needed): a `needed` column.
-    values |= needed_values(p.owner)
     if p.needed:
+        if p.owner is None:
+            raise ParameterError("needed", "needed spots are judged against a log: give owner")
         parts.append(sql.SQL("({}) = ANY(%(needed)s)").format(sql.SQL(NEEDED_SQL)))
         values["needed"] = list(p.needed)
-    statement = sql.SQL(
+    return Statement(_newest_spots(parts, values, p.owner), values), {}, span.live
+
+
+def _newest_spots(
+    parts: list[sql.Composable], values: dict[str, Any], owner: str | None
+) -> sql.Composed:
+    """The spots `parts` select, newest first, up to `%(fetch)s`; with `owner`, each judged
+    against that log (dxspots.queries.needed) in a `needed` column."""
+    if owner is None:
+        return sql.SQL(
+            "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
+        ).format(_SPOT_LIST, where(parts))
+    values |= needed_values(owner)
+    return sql.SQL(
         "SELECT {}, {} AS needed FROM spots s {} {} ORDER BY spot_time DESC, id DESC"
         " LIMIT %(fetch)s"
     ).format(_SPOT_LIST, sql.SQL(NEEDED_SQL), sql.SQL(NEEDED_JOIN), where(parts))
-    return Statement(statement, values), {}, span.live
 
 
 def _spot_count(p: SpotCountParams, now: datetime, fetch: int) -> Built:
@@ -385,16 +390,7 @@ def _callsign(p: CallsignParams, now: datetime, fetch: int) -> Built:
     values: dict[str, Any] = {"fetch": fetch, "dx_call": p.dx_call}
     parts: list[sql.Composable] = [sql.SQL("dx_call = %(dx_call)s")]
     _after_cursor(p.cursor, values, parts)
-    if p.owner is None:
-        recent = sql.SQL(
-            "SELECT {} FROM spots {} ORDER BY spot_time DESC, id DESC LIMIT %(fetch)s"
-        ).format(_SPOT_LIST, where(parts))
-    else:  # each spot judged against the owner's log, as `spots` does
-        values |= needed_values(p.owner)
-        recent = sql.SQL(
-            "SELECT {}, {} AS needed FROM spots s {} {} ORDER BY spot_time DESC, id DESC"
-            " LIMIT %(fetch)s"
-        ).format(_SPOT_LIST, sql.SQL(NEEDED_SQL), sql.SQL(NEEDED_JOIN), where(parts))
+    recent = _newest_spots(parts, values, p.owner)
     one = {"dx_call": p.dx_call, "band_order": BAND_ORDER}
     # From the call's rollups (migration 0012): O(days it was active), not O(its spots),
     # and still whole after raw partitions are dropped. The entity and continent are those
@@ -601,9 +597,9 @@ CATALOGUE: dict[str, Query] = {
                "(never a URL), cool-down."),
         _query("alerts", AlertsParams, rows.AlertRow, alerts,
                doc="Alerts, newest first, one row per alert and channel: `sent`, `given up` "
-               "after every try, or `dropped` (the channel's queue was full), with the "
-               "spot. Window default the last day, at most 31 days (as long as they are "
-               "kept)."),
+               "after every try, `dropped` (the channel's queue was full) or `abandoned` "
+               "(not sent when the process stopped), with the spot. Window default the "
+               "last day, at most 31 days (as long as they are kept)."),
         _query("dx_board", live.DxBoardParams, rows.DxBoardRow, live.dx_board,
                doc="One row per DX call and band, newest first: spots, distinct spotters, "
                "first and last seen, best SNR, the latest frequency, mode, comment and "
